@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libswiotlb: a user-space software IO TLB (bounce buffers for DMA).
+ *
+ * A device can reach only part of memory: below a DMA limit, inside a
+ * registered window, or memory shared with a host.  libswiotlb keeps pools
+ * of device-reachable memory, copies ("bounces") caller buffers into slots
+ * of a pool on map, copies back on unmap and sync, and answers "is this
+ * device address one of my bounce buffers?" without a global lock.
+ *
+ * Semantics follow the Linux kernel's swiotlb (kernel/dma/swiotlb.c): 2 KiB
+ * slots, 128-slot segments, per-area locks, min_align_mask offset
+ * preservation, and the same copy rules for every DMA direction.
+ *
+ * Errors are negative errno values.  Every call that fails leaves the pool
+ * and the device exactly as they were.  swiotlb_strerror() explains a code.
+ *
+ * Thread safety: every function may be called from any thread, concurrently,
+ * unless its comment says otherwise.  A mapping may be unmapped or synced on
+ * a thread other than the one that mapped it; the caller hands the device
+ * address over through its own memory (a ring, a struct) with any ordering,
+ * even relaxed: the library's own barriers make the unmap find the mapping.
+ */
+#ifndef SWIOTLB_H
+#define SWIOTLB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SWIOTLB_VERSION_MAJOR 0
+#define SWIOTLB_VERSION_MINOR 2
+
+/** A device address: what the device puts on the bus. */
+typedef uint64_t swiotlb_addr_t;
+
+/** Slot size (2 KiB) and segment size (128 slots), as in the kernel. */
+#define SWIOTLB_SLOT_SHIFT 11
+#define SWIOTLB_SLOT_SIZE (1u << SWIOTLB_SLOT_SHIFT)
+#define SWIOTLB_SEGMENT_SLOTS 128u
+#define SWIOTLB_SEGMENT_SIZE (SWIOTLB_SEGMENT_SLOTS * SWIOTLB_SLOT_SIZE)
+
+/** Direction of a DMA transfer, from the CPU's point of view. */
+enum swiotlb_dir {
+	SWIOTLB_BIDIRECTIONAL = 0, /* device reads and writes */
+	SWIOTLB_TO_DEVICE = 1,     /* device reads the buffer */
+	SWIOTLB_FROM_DEVICE = 2,   /* device writes the buffer */
+};
+
+/* Attributes for swiotlb_map()/swiotlb_unmap() (bit flags). */
+/** unmap: do not copy the bounce buffer back (the caller synced already). */
+#define SWIOTLB_ATTR_SKIP_CPU_SYNC (1u << 5)
+/** map: do not log the "buffer is full" line when no slot is free. */
+#define SWIOTLB_ATTR_NO_WARN (1u << 8)
+/** map: when the pools are full and cannot grow, wait (first come, first
+ *  served) until slots are freed or the deadline passes (-ETIMEDOUT). */
+#define SWIOTLB_ATTR_MAY_BLOCK (1u << 16)
+
+struct swiotlb_mem;
+struct swiotlb_dev;
+
+/*
+ * Memory provider: where pool memory comes from.
+ *
+ * alloc() returns @len bytes of device-reachable memory whose device address
+ * is a multiple of @align (a power of two, at least the page size) and
+ * whose last byte's device address is <= @limit (0 = no limit).  It sets the
+ * CPU pointer and the device address and returns 0, or a negative errno.
+ * free() gives back exactly what one alloc() returned.  Both may be called
+ * from any thread, including the library's background growth thread; they
+ * are never called on the map fast path, only when a pool is created,
+ * grown, made transient, or released.
+ */
+struct swiotlb_provider {
+	const char *name;
+	void *ctx;
+	int (*alloc)(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
+		     void **cpu, swiotlb_addr_t *addr);
+	void (*free)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len);
+};
+
+/* Flags for swiotlb_provider_mmap(). */
+#define SWIOTLB_MMAP_HUGETLB (1u << 0) /* back pools with huge pages */
+#define SWIOTLB_MMAP_MLOCK (1u << 1)   /* lock pool pages in RAM */
+
+/**
+ * Built-in anonymous-mmap provider.  The device address is the CPU virtual
+ * address (identity).  When alloc() is given a limit, the pool is placed
+ * below it by trying address hints with MAP_FIXED_NOREPLACE; -ENOMEM when
+ * no free range below the limit is found.  The returned object is static
+ * for flags == 0 and must not be freed; for other flags it is allocated and
+ * released with swiotlb_provider_destroy().  Returns NULL with errno set on
+ * failure.
+ */
+struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags);
+
+/**
+ * Provider that carves pools out of one caller-supplied region (for example
+ * memory shared with a host, or a registered RDMA window).  @cpu is the
+ * region's CPU address, @addr its device address, @len its size.  Pools are
+ * placed first-fit; freed pools are merged back.  The region must outlive
+ * every swiotlb_mem that uses it.  Returns NULL with errno set on failure.
+ */
+struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
+						size_t len);
+
+/** Release a provider made by swiotlb_provider_fixed() or by
+ *  swiotlb_provider_mmap() with flags.  The static default is ignored. */
+void swiotlb_provider_destroy(struct swiotlb_provider *p);
+
+/** Log levels given to the log callback. */
+enum swiotlb_log_level { SWIOTLB_LOG_ERR = 3, SWIOTLB_LOG_WARN = 4, SWIOTLB_LOG_INFO = 6 };
+
+typedef void (*swiotlb_log_fn)(void *ctx, enum swiotlb_log_level level,
+			       const char *msg);
+
+/** Configuration of a memory (a set of pools).  Zeroed fields = defaults. */
+struct swiotlb_mem_config {
+	size_t size;             /* initial pool bytes; 0 = 64 MiB; >= 1 slot */
+	unsigned nareas;         /* areas (locks); 0 = online CPUs rounded up to
+				    a power of two; clamped so that an area holds
+				    at least one 128-slot segment */
+	swiotlb_addr_t limit;    /* highest device address pool memory may
+				    have (e.g. 0xffffffff for 32-bit DMA); 0 =
+				    any */
+	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
+	swiotlb_log_fn log;      /* NULL = stderr, "libswiotlb: " prefix */
+	void *log_ctx;
+
+	/* Dynamic pools (all ignored unless dynamic is true). */
+	bool dynamic;            /* grow and shrink on demand */
+	size_t max_size;         /* cap on all pool memory together; 0 = none */
+	size_t grow_size;        /* bytes per grown pool; 0 = like the kernel:
+				    between 1 and 4 MiB (the initial size
+				    clamped), halved on provider failure */
+	unsigned shrink_delay_ms;/* a grown pool idle this long is released;
+				    0 = never shrink */
+	unsigned wait_timeout_ms;/* MAY_BLOCK maps wait at most this long;
+				    0 = 1000 ms */
+};
+
+/**
+ * Create a memory: the initial pool, its areas and (when dynamic) the
+ * background growth thread.  cfg may be NULL (all defaults).
+ * Returns NULL with errno set: EINVAL for a bad config, ENOMEM when the
+ * provider cannot supply the pool.
+ */
+struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg);
+
+/**
+ * Destroy a memory and free every pool.  Fails with -EBUSY while devices
+ * are attached (destroy them first); -EINVAL for NULL.
+ */
+int swiotlb_mem_destroy(struct swiotlb_mem *mem);
+
+/**
+ * "Is this CPU buffer directly reachable by the device, and at which device
+ * address?"  Return true and set *addr when the whole [cpu, cpu+size) is
+ * reachable; false to bounce.
+ */
+typedef bool (*swiotlb_direct_fn)(void *ctx, const void *cpu, size_t size,
+				  swiotlb_addr_t *addr);
+
+/** Configuration of a device. */
+struct swiotlb_dev_config {
+	const char *name;             /* shown in logs and stats; copied */
+	uint64_t dma_mask;            /* highest reachable device address;
+					 0 = all */
+	uint32_t min_align_mask;      /* low address bits preserved in the
+					 bounce address (NVMe: 4095) */
+	uint64_t seg_boundary_mask;   /* a mapping never crosses a multiple of
+					 mask+1; 0 = no boundary */
+	bool force_bounce;            /* always bounce (confidential VMs) */
+	swiotlb_direct_fn direct;     /* NULL = identity, checked against
+					 dma_mask */
+	void *direct_ctx;
+};
+
+/**
+ * Attach a device to a memory.  cfg may be NULL (defaults).  Returns NULL
+ * with errno set (EINVAL: a mask that makes no slot usable, e.g. a
+ * dma_mask below every pool; ENOMEM).
+ */
+struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
+				       const struct swiotlb_dev_config *cfg);
+
+/**
+ * Detach and free a device.  Fails with -EBUSY while the device has live
+ * mappings or coherent allocations (nothing is changed).  -EINVAL for NULL.
+ */
+int swiotlb_dev_destroy(struct swiotlb_dev *dev);
+
+/**
+ * Map [cpu, cpu+size) for DMA in direction dir and store the device address
+ * in *out.  If the buffer is directly reachable and bouncing is not forced,
+ * *out is the direct address and nothing is copied.  Otherwise slots are
+ * allocated (honouring min_align_mask, page alignment for size >= 4096,
+ * the segment boundary and the dma_mask) and the buffer is copied in, for
+ * every direction.
+ *
+ * Errors: -EINVAL (NULL argument, size 0, bad direction, unknown attrs),
+ * -E2BIG (size over swiotlb_max_mapping_size()), -ENOSPC (no free slots;
+ * logs "buffer is full" unless SWIOTLB_ATTR_NO_WARN), -ETIMEDOUT
+ * (MAY_BLOCK and the wait expired), -ENOMEM.
+ * Cost: no allocation, syscall or global lock unless the pools are full.
+ */
+int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
+		enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out);
+
+/** swiotlb_map() with an explicit MAY_BLOCK deadline in milliseconds
+ *  (overrides the memory's wait_timeout_ms; implies MAY_BLOCK). */
+int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
+			enum swiotlb_dir dir, unsigned attrs,
+			unsigned timeout_ms, swiotlb_addr_t *out);
+
+/**
+ * swiotlb_map() with the kernel's alloc_align_mask: the bounce slot run
+ * starts on a multiple of alloc_align_mask+1 (e.g. an IOMMU granule - 1)
+ * and, with the device's min_align_mask, the original's low address bits
+ * under (alloc_align_mask | slot size - 1) are preserved by leaving whole
+ * padding slots before the data.  alloc_align_mask must be 2^n - 1 and
+ * below the segment size (-EINVAL otherwise).
+ */
+int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
+		      enum swiotlb_dir dir, unsigned attrs,
+		      size_t alloc_align_mask, swiotlb_addr_t *out);
+
+/**
+ * Unmap a mapping made by swiotlb_map().  addr, size and dir must be those
+ * of the map.  A direct address is a no-op (returns 0).  A bounce address
+ * is copied back for FROM_DEVICE and BIDIRECTIONAL unless
+ * SWIOTLB_ATTR_SKIP_CPU_SYNC, then its slots are freed.
+ * Errors: -EINVAL (bad direction, an address inside a pool that is not the
+ * start of a live mapping, a size or direction that does not match the
+ * mapping, double unmap).  Nothing is changed on error.
+ */
+int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+		  enum swiotlb_dir dir, unsigned attrs);
+
+/**
+ * Copy the device's view back to the CPU buffer (FROM_DEVICE,
+ * BIDIRECTIONAL; TO_DEVICE is a no-op).  [addr, addr+size) may be any
+ * sub-range of a live mapping; the matching bytes of the original are
+ * written.  Direct addresses are a no-op.  -EINVAL for a range outside a
+ * live mapping or a bad direction.
+ */
+int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
+			 size_t size, enum swiotlb_dir dir);
+
+/** Copy the CPU buffer to the device's view (TO_DEVICE, BIDIRECTIONAL;
+ *  FROM_DEVICE is a no-op).  Same range rules as swiotlb_sync_for_cpu(). */
+int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
+			    size_t size, enum swiotlb_dir dir);
+
+/** One scatter-gather entry. */
+struct swiotlb_sg {
+	void *cpu;
+	size_t len;
+	swiotlb_addr_t addr; /* set by swiotlb_map_sg() */
+};
+
+/**
+ * Map n entries.  Returns 0 when all are mapped.  On failure every entry
+ * mapped so far is unmapped again (without copying back), *failed (if not
+ * NULL) is set to the index of the entry that failed, and that entry's
+ * error is returned.
+ */
+int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+		   enum swiotlb_dir dir, unsigned attrs, size_t *failed);
+
+/** Unmap n entries mapped by swiotlb_map_sg().  Every entry is attempted;
+ *  returns the first error (0 if none). */
+int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+		     enum swiotlb_dir dir, unsigned attrs);
+int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
+			    size_t n, enum swiotlb_dir dir);
+int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
+			       size_t n, enum swiotlb_dir dir);
+
+/**
+ * Coherent allocation from the pools (the kernel's restricted-pool
+ * swiotlb_alloc): page-aligned, zeroed memory that both the CPU and the
+ * device use without syncs, e.g. for descriptor rings.  Returns the CPU
+ * pointer and sets *out to the device address; NULL with errno set
+ * (EINVAL, E2BIG over swiotlb_max_mapping_size(), ENOSPC).
+ */
+void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out);
+
+/** Free a coherent allocation; cpu, size and addr must match.  -EINVAL
+ *  otherwise (nothing is changed). */
+int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
+		 swiotlb_addr_t addr);
+
+/**
+ * True when addr lies in a bounce pool this device may use (a shared pool
+ * of its memory or one of its own transient pools).  For a device that has
+ * never bounced this is one load.  Lock-free; safe against concurrent pool
+ * growth and shrinking.
+ */
+bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
+
+/** The CPU address of a device address inside a bounce pool of this device
+ *  (what an emulated device uses to perform the DMA); NULL if addr is not
+ *  a bounce address. */
+void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
+
+/** Largest size swiotlb_map() accepts for this device: 256 KiB minus
+ *  min_align_mask rounded up to a slot. */
+size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
+
+/** Statistics of a memory.  Counts are in slots unless named bytes. */
+struct swiotlb_stats {
+	uint64_t total_slots;       /* slots in all shared pools */
+	uint64_t used_slots;        /* slots in use in shared pools */
+	uint64_t hiwater_slots;     /* highest used_slots seen */
+	uint64_t mappings;          /* live bounce mappings (all pools) */
+	uint64_t maps;              /* successful bounce maps, ever */
+	uint64_t bytes_to_device;   /* bytes copied CPU -> bounce */
+	uint64_t bytes_from_device; /* bytes copied bounce -> CPU */
+	uint64_t failed_maps;       /* maps that failed for lack of slots */
+	uint64_t pools;             /* shared pools now (initial + grown) */
+	uint64_t grown_pools;       /* grown pools now */
+	uint64_t grows;             /* pools grown, ever */
+	uint64_t growth_failures;   /* provider failures while growing */
+	uint64_t shrinks;           /* grown pools released, ever */
+	uint64_t transient_pools;   /* transient pools live now */
+	uint64_t transient_created; /* transient pools made, ever */
+	uint64_t transient_slots;   /* slots in live transient pools */
+	uint64_t pool_bytes;        /* pool memory held, transient included */
+	uint64_t waits;             /* MAY_BLOCK maps that had to wait */
+	uint64_t wait_ns;           /* total time spent waiting */
+	uint64_t wait_timeouts;     /* waits that ended in -ETIMEDOUT */
+	uint64_t coherent_allocs;   /* live coherent allocations */
+};
+
+/** Fill *st.  Counters are read without stopping the world, so a snapshot
+ *  taken while other threads map is consistent per counter, not across
+ *  counters.  -EINVAL for NULL. */
+int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st);
+
+/** Reset the high-water mark to the current use (like writing the kernel's
+ *  debugfs io_tlb_used_hiwater). */
+void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem);
+
+/** Per-device statistics. */
+struct swiotlb_dev_stats {
+	uint64_t maps;              /* bounce maps */
+	uint64_t direct_maps;       /* maps served directly (no bounce) */
+	uint64_t unmaps;            /* bounce unmaps */
+	uint64_t mappings;          /* live bounce mappings */
+	uint64_t bytes_to_device;
+	uint64_t bytes_from_device;
+	uint64_t failed_maps;       /* -ENOSPC/-ETIMEDOUT on this device */
+	uint64_t largest_failed;    /* largest size that failed to map */
+	uint64_t transient_pools;   /* live transient pools of this device */
+	uint64_t errors;            /* calls rejected with -EINVAL */
+};
+
+int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st);
+
+/** Name the device was created with ("" if none). */
+const char *swiotlb_dev_name(const struct swiotlb_dev *dev);
+
+/** A static description of a (negative or positive) error code. */
+const char *swiotlb_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWIOTLB_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Devices: what a device can reach (dma_mask, direct callback), its
+ * alignment rules, its transient pools and its counters.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Default direct check: identity mapping (device address = CPU virtual
+ * address), reachable when the whole buffer is at or below dma_mask. */
+static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
+			    size_t size, swiotlb_addr_t *addr)
+{
+	uintptr_t a = (uintptr_t)cpu;
+
+	if (a + size - 1 < a || a + size - 1 > dev->dma_mask)
+		return false;
+	*addr = a;
+	return true;
+}
+
+bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
+		swiotlb_addr_t *addr)
+{
+	if (dev->force_bounce)
+		return false;
+	if (dev->direct)
+		return dev->direct(dev->direct_ctx, cpu, size, addr);
+	return identity_direct(dev, cpu, size, addr);
+}
+
+static bool pool_reachable(const struct pool *p, const struct swiotlb_dev *dev)
+{
+	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
+}
+
+/* A device whose dma_mask reaches no slot of any current pool can only
+ * bounce through transient pools; without dynamic pools it is refused. */
+static int dev_check_reach(struct swiotlb_mem *mem, const struct swiotlb_dev *dev)
+{
+	struct pool_set *s;
+	bool ok = false;
+
+	rcu_enter();
+	/* pairs with the store-release in set_replace() */
+	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+	for (unsigned i = 0; i < s->n && !ok; i++)
+		ok = pool_reachable(s->pools[i], dev);
+	rcu_exit();
+	return ok || mem->dynamic ? 0 : -EINVAL;
+}
+
+static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *c)
+{
+	if (c->min_align_mask & (c->min_align_mask + 1))
+		return -EINVAL; /* must be 2^n - 1 */
+	if (c->min_align_mask >= SEG_SIZE - SLOT_SIZE)
+		return -EINVAL; /* would leave no room for a mapping */
+	if (c->seg_boundary_mask && (c->seg_boundary_mask & (c->seg_boundary_mask + 1)))
+		return -EINVAL;
+	if (c->seg_boundary_mask && c->seg_boundary_mask < SLOT_SIZE - 1)
+		return -EINVAL;
+	dev->dma_mask = c->dma_mask ? c->dma_mask : UINT64_MAX;
+	dev->min_align_mask = c->min_align_mask;
+	dev->seg_boundary_mask = c->seg_boundary_mask ? c->seg_boundary_mask : UINT64_MAX;
+	dev->force_bounce = c->force_bounce;
+	dev->direct = c->direct;
+	dev->direct_ctx = c->direct_ctx;
+	if (c->name) {
+		strncpy(dev->name, c->name, sizeof(dev->name) - 1);
+		dev->name[sizeof(dev->name) - 1] = '\0';
+	}
+	return 0;
+}
+
+SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
+						   const struct swiotlb_dev_config *cfg)
+{
+	static const struct swiotlb_dev_config defaults;
+	struct swiotlb_dev *dev;
+	int rc;
+
+	if (!mem) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dev->mem = mem;
+	rc = dev_config(dev, cfg ? cfg : &defaults);
+	if (rc == 0)
+		rc = dev_check_reach(mem, dev);
+	dev->nshards = mem->nareas;
+	dev->shards = aligned_alloc(CACHELINE, sizeof(*dev->shards) * dev->nshards);
+	if (rc == 0 && !dev->shards)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		mem_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
+			dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
+		free(dev->shards);
+		free(dev);
+		errno = -rc;
+		return NULL;
+	}
+	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
+	pthread_mutex_init(&dev->lock, NULL);
+	CDS_INIT_LIST_HEAD(&dev->transients);
+	pthread_mutex_lock(&mem->lock);
+	mem->ndevs++;
+	pthread_mutex_unlock(&mem->lock);
+	return dev;
+}
+
+int64_t dev_live(const struct swiotlb_dev *dev)
+{
+	int64_t live = 0;
+
+	for (unsigned i = 0; i < dev->nshards; i++)
+		live += atomic_load_explicit(&dev->shards[i].live, memory_order_relaxed);
+	return live;
+}
+
+SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
+{
+	struct swiotlb_mem *mem;
+	int64_t live;
+
+	if (!dev)
+		return -EINVAL;
+	mem = dev->mem;
+	live = dev_live(dev);
+	if (live) {
+		mem_log(mem, SWIOTLB_LOG_ERR,
+			"device %s: destroy refused: %lld live mapping(s)",
+			dev->name[0] ? dev->name : "?", (long long)live);
+		return -EBUSY;
+	}
+	pthread_mutex_lock(&mem->lock);
+	mem->ndevs--;
+	pthread_mutex_unlock(&mem->lock);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev->shards);
+	free(dev);
+	return 0;
+}
+
+SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
+{
+	return dev ? dev->name : "";
+}
+
+SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
+{
+	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
+
+	return SEG_SIZE - align;
+}

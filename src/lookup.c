@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Address-to-pool lookup, lock-free for readers.
+ *
+ * Why a granule hash: the kernel walks a list of pools (cost grows with the
+ * number of pools: ~4.5 us at 4096); a crit-bit tree (libcritnib find_le)
+ * costs a dependent load per bit level (20-60 ns).  Pools do not overlap,
+ * so an address belongs to at most one pool, and a pool of any size
+ * touches only a few 2 MiB granules.  We therefore hash the granule number
+ * of the address into an open-addressing table whose buckets hold pool
+ * pointers (one bucket per granule a pool touches), and compare the address
+ * with the candidate pool's [start, end).  A lookup is one hash, usually one
+ * bucket load and one descriptor load, whatever the number of pools.
+ * Granules shared by small pools just make the probe sequence a little
+ * longer.  docs/DESIGN.md has the measurements.
+ *
+ * Writers (pool add/remove: rare, never on the map fast path except for
+ * transient pools) take lk->writer.  They insert in place with a
+ * store-release of the bucket (after the descriptor is complete), delete by
+ * storing a tombstone, and rebuild into a fresh table when tombstones or
+ * load grow; the old table is freed after an RCU grace period.
+ * Readers run inside urcu_bp_read_lock() and never block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+char swiotlb_rcu_token;
+
+#define LOOKUP_MIN_BUCKETS 64
+
+static inline size_t granule_hash(swiotlb_addr_t g, size_t mask)
+{
+	return (size_t)((g * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
+static struct lookup_table *table_new(size_t buckets)
+{
+	struct lookup_table *t;
+
+	t = calloc(1, sizeof(*t) + buckets * sizeof(t->bucket[0]));
+	if (!t)
+		return NULL;
+	t->mask = buckets - 1;
+	for (size_t i = 0; i < buckets; i++)
+		atomic_init(&t->bucket[i], NULL);
+	return t;
+}
+
+static size_t pool_granules(const struct pool *p)
+{
+	return (size_t)(((p->end - 1) >> LOOKUP_GRANULE_SHIFT) -
+			(p->start >> LOOKUP_GRANULE_SHIFT)) + 1;
+}
+
+/* Put p into every bucket chain of its granules (writer lock held).
+ * Pairs: the store-release publishes p's descriptor to the load-acquire in
+ * lookup_find(). */
+static void table_insert(struct lookup_table *t, struct pool *p)
+{
+	swiotlb_addr_t g = p->start >> LOOKUP_GRANULE_SHIFT;
+	swiotlb_addr_t last = (p->end - 1) >> LOOKUP_GRANULE_SHIFT;
+
+	for (; g <= last; g++) {
+		size_t i = granule_hash(g, t->mask);
+		struct pool *cur;
+
+		while ((cur = atomic_load_explicit(&t->bucket[i], memory_order_relaxed)) &&
+		       cur != LOOKUP_TOMBSTONE)
+			i = (i + 1) & t->mask;
+		if (cur == LOOKUP_TOMBSTONE)
+			t->tombstones--;
+		/* pairs with the load-acquire in lookup_find() */
+		atomic_store_explicit(&t->bucket[i], p, memory_order_release);
+		t->used++;
+	}
+}
+
+static void table_free_cb(struct rcu_head *head)
+{
+	tsan_acquire(&swiotlb_rcu_token); /* pairs with tsan_release() in rcu_exit() */
+	free(caa_container_of(head, struct lookup_table, rcu));
+}
+
+/* Replace the table by a fresh one sized for 'extra' more entries, without
+ * tombstones (writer lock held). */
+static int table_rebuild(struct lookup *lk, size_t extra)
+{
+	struct lookup_table *old = atomic_load_explicit(&lk->table, memory_order_relaxed);
+	size_t want = (old->used + extra) * 2, buckets = LOOKUP_MIN_BUCKETS;
+	struct lookup_table *t;
+
+	while (buckets < want)
+		buckets *= 2;
+	t = table_new(buckets);
+	if (!t)
+		return -ENOMEM;
+	struct pool *p;
+	cds_list_for_each_entry(p, &lk->pools, lookup_node)
+		table_insert(t, p);
+	/* pairs with the load-acquire of lk->table in lookup_find() */
+	atomic_store_explicit(&lk->table, t, memory_order_release);
+	rcu_defer_free(&old->rcu, table_free_cb);
+	return 0;
+}
+
+int lookup_init(struct lookup *lk)
+{
+	struct lookup_table *t = table_new(LOOKUP_MIN_BUCKETS);
+
+	if (!t)
+		return -ENOMEM;
+	atomic_init(&lk->table, t);
+	CDS_INIT_LIST_HEAD(&lk->pools);
+	pthread_mutex_init(&lk->writer, NULL);
+	return 0;
+}
+
+/* Free the table now (no readers left: the memory is being destroyed). */
+void lookup_fini(struct lookup *lk)
+{
+	free(atomic_load_explicit(&lk->table, memory_order_relaxed));
+	pthread_mutex_destroy(&lk->writer);
+}
+
+/*
+ * Make p findable by address.  p's descriptor must be complete: the
+ * bucket store-release publishes it.  Returns -ENOMEM when the table had
+ * to grow and could not (p is then not published).
+ */
+int pool_publish(struct lookup *lk, struct pool *p)
+{
+	struct lookup_table *t;
+	size_t n = pool_granules(p);
+	int rc = 0;
+
+	pthread_mutex_lock(&lk->writer);
+	t = atomic_load_explicit(&lk->table, memory_order_relaxed);
+	if ((t->used + t->tombstones + n) * 4 > (t->mask + 1) * 3)
+		rc = table_rebuild(lk, n);
+	if (rc == 0) {
+		table_insert(atomic_load_explicit(&lk->table, memory_order_relaxed), p);
+		cds_list_add_tail(&p->lookup_node, &lk->pools);
+	}
+	pthread_mutex_unlock(&lk->writer);
+	return rc;
+}
+
+/*
+ * Make p unfindable.  Readers that already found p keep using it until
+ * their read-side section ends; the caller frees p only after a grace
+ * period (pool_free_rcu()), which orders this removal before any reuse of
+ * p's memory (the delete shape, models/delete.pml).
+ */
+void pool_unpublish(struct lookup *lk, struct pool *p)
+{
+	struct lookup_table *t;
+
+	pthread_mutex_lock(&lk->writer);
+	t = atomic_load_explicit(&lk->table, memory_order_relaxed);
+	for (swiotlb_addr_t g = p->start >> LOOKUP_GRANULE_SHIFT;
+	     g <= (p->end - 1) >> LOOKUP_GRANULE_SHIFT; g++) {
+		size_t i = granule_hash(g, t->mask);
+		struct pool *cur;
+
+		while ((cur = atomic_load_explicit(&t->bucket[i], memory_order_relaxed)) &&
+		       cur != p)
+			i = (i + 1) & t->mask;
+		if (cur != p)
+			continue;
+		/* ordered before reuse by the grace period in pool_free_rcu() */
+		atomic_store_explicit(&t->bucket[i], LOOKUP_TOMBSTONE, memory_order_relaxed);
+		t->used--;
+		t->tombstones++;
+	}
+	cds_list_del(&p->lookup_node);
+	if (t->tombstones * 4 > t->mask + 1)
+		table_rebuild(lk, 0); /* on -ENOMEM the old table stays valid */
+	pthread_mutex_unlock(&lk->writer);
+}
+
+/*
+ * The pool containing device address addr, or NULL.  Caller is inside an
+ * RCU read-side section.  Lock-free, no allocation, no syscall.
+ */
+struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr)
+{
+	/* pairs with the store-release in table_rebuild() */
+	struct lookup_table *t = atomic_load_explicit(&lk->table, memory_order_acquire);
+	size_t i = granule_hash(addr >> LOOKUP_GRANULE_SHIFT, t->mask);
+	struct pool *p;
+
+	/* pairs with the store-release in table_insert() (pool_publish()) */
+	while ((p = atomic_load_explicit(&t->bucket[i], memory_order_acquire))) {
+		if (p != LOOKUP_TOMBSTONE && addr - p->start < p->end - p->start)
+			return p;
+		i = (i + 1) & t->mask;
+	}
+	return NULL;
+}
+
+/*
+ * The pool of dev that holds addr, or NULL: a shared pool of dev's memory
+ * or one of dev's own transient pools.  Caller is inside an RCU read-side
+ * section and has passed dev_may_have_bounced().
+ */
+struct pool *lookup_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	struct pool *p = lookup_find(&dev->mem->index, addr);
+
+	if (p && p->owner && p->owner != dev)
+		return NULL;
+	return p;
+}
+
+void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
+{
+	urcu_bp_call_rcu(head, fn);
+}
+
+void rcu_wait_grace(void)
+{
+	urcu_bp_synchronize_rcu();
+	/* Every read-side section that could see the removed object has ended;
+	 * tell TSan (pairs with tsan_release() in rcu_exit()). */
+	tsan_acquire(&swiotlb_rcu_token);
+}

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * map, unmap, sync, scatter-gather and coherent allocations.
+ *
+ * The ordering protocol (docs/ORDERING.md, the models in models/):
+ *   map:   find slots in a pool found through a load-acquire of the pool
+ *          set (or create and publish a transient pool), copy in, set
+ *          dev->bounced, then a release fence, then return the address,
+ *          which the caller may hand to another thread with a relaxed store.
+ *   unmap/sync/is_bounce: acquire fence (the caller loaded the address,
+ *          maybe from another thread, just before), read dev->bounced,
+ *          then look the address up.
+ * The release fence is cumulative in C11: everything the mapping thread
+ * had observed (a pool published by the growth thread) is visible to the
+ * thread that acquires, which is the three-thread shape.
+ */
+#include <sched.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define KNOWN_ATTRS (SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN | SWIOTLB_ATTR_MAY_BLOCK)
+
+static inline bool dir_valid(enum swiotlb_dir dir)
+{
+	return (unsigned)dir <= SWIOTLB_FROM_DEVICE;
+}
+
+static inline unsigned current_cpu(void)
+{
+	int c = sched_getcpu();
+
+	return c < 0 ? 0 : (unsigned)c;
+}
+
+static const char *dev_label(const struct swiotlb_dev *dev)
+{
+	return dev->name[0] ? dev->name : "device";
+}
+
+/* Count and log a rejected call; returns err. */
+static int reject(struct swiotlb_dev *dev, int err, const char *what,
+		  swiotlb_addr_t addr, size_t size)
+{
+	stat_add(&dev->errors, 1);
+	mem_log(dev->mem, SWIOTLB_LOG_WARN, "%s: %s (addr %#llx, size %zu): %s",
+		dev_label(dev), what, (unsigned long long)addr, size, swiotlb_strerror(err));
+	return err;
+}
+
+/*
+ * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
+ * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
+ * segment.
+ */
+static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
+		     size_t alloc_align_mask, struct slot_req *rq)
+{
+	size_t min_align = dev->min_align_mask;
+	size_t offset = orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
+	size_t alloc_size = align_up(size + offset, alloc_align_mask + 1);
+	size_t align = alloc_align_mask, iotlb;
+
+	if (size > SEG_SIZE || alloc_size > SEG_SIZE)
+		return -E2BIG;
+	if (!align && !min_align && alloc_size >= PAGE_SZ)
+		align = PAGE_SZ - 1; /* page-aligned runs for page-sized maps */
+	align |= SLOT_SIZE - 1;
+	iotlb = min_align & ~align;
+	rq->orig = orig;
+	rq->size = size;
+	rq->offset = (unsigned)offset;
+	rq->alloc_size = alloc_size;
+	rq->alloc_align_mask = align;
+	rq->iotlb_align_mask = iotlb;
+	rq->nslots = (unsigned)nr_slots(alloc_size);
+	rq->stride = (unsigned)(((align > iotlb ? align : iotlb) + 1) >> SLOT_SHIFT);
+	rq->dev = dev;
+	return 0;
+}
+
+static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *dev)
+{
+	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
+}
+
+/*
+ * Claim slots in the shared pools, area-major: the calling CPU's area in
+ * every pool first, then the next area in every pool, and so on.  Asks for
+ * growth when the CPU's own areas were all full.  Caller is inside an RCU
+ * read-side section.  Returns the first slot of the run, or -1.
+ */
+static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
+			    unsigned cpu, struct pool **out)
+{
+	struct swiotlb_mem *mem = dev->mem;
+	/* pairs with the store-release in set_replace() (mem.c) */
+	struct pool_set *s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+
+	for (unsigned i = 0; i < mem->nareas; i++) {
+		for (unsigned j = 0; j < s->n; j++) {
+			struct pool *p = s->pools[j];
+			int slot;
+
+			if (i >= p->nareas || !pool_reaches(p, dev))
+				continue;
+			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
+			if (slot >= 0) {
+				if (i > 0)
+					grow_request(mem); /* own areas full: grow early */
+				*out = p;
+				return slot;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Bounce address of the run that starts at 'first'. */
+static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
+				      const struct slot_req *rq)
+{
+	return pool_slot_addr(p, first) + rq->offset;
+}
+
+/*
+ * Everything after the slots are claimed: copy in (or zero a coherent
+ * allocation), count, and publish.  The release fence orders the pool's
+ * publication (which this thread observed or made), the device flag and
+ * the bounce data before the caller's store of the returned address.
+ */
+static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
+				 unsigned first, const struct slot_req *rq, unsigned cpu)
+{
+	swiotlb_addr_t addr = run_addr(p, first, rq);
+	unsigned char *bounce = p->cpu + (addr - p->start);
+	struct area *a = &p->areas[pool_area_of(p, first)];
+	struct dev_shard *sh = dev_shard(dev, cpu);
+
+	if (rq->orig_ptr)
+		memcpy(bounce, rq->orig_ptr, rq->size);
+	else
+		memset(bounce, 0, rq->size);
+	if (p->kind != POOL_TRANSIENT)
+		mem_account_used(dev->mem, rq->nslots);
+	if (rq->orig_ptr) {
+		stat_add(&a->maps, 1);
+		stat_add(&a->bytes_to_dev, rq->size);
+		stat_add(&sh->maps, 1);
+		stat_add(&sh->bytes_to_dev, rq->size);
+	} else {
+		stat_add(&dev->mem->coherent, 1);
+	}
+	atomic_fetch_add_explicit(&sh->live, 1, memory_order_relaxed);
+	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
+		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
+	/* pairs with the acquire fence in dev_may_have_bounced() (lookup.c);
+	 * cumulative, see the comment at the top of this file */
+	atomic_thread_fence(memory_order_release);
+	tsan_release(dev);
+	return addr;
+}
+
+struct map_ctx {
+	struct swiotlb_dev *dev;
+	struct slot_req rq;
+	swiotlb_addr_t addr;
+};
+
+/* Try the shared pools only (the MAY_BLOCK retry). */
+static int map_try_shared(void *arg)
+{
+	struct map_ctx *m = arg;
+	unsigned cpu = current_cpu();
+	struct pool *p;
+	int first;
+
+	rcu_enter();
+	first = pools_find_slots(m->dev, &m->rq, cpu, &p);
+	if (first >= 0)
+		m->addr = map_finish(m->dev, p, (unsigned)first, &m->rq, cpu);
+	rcu_exit();
+	return first >= 0 ? 0 : -ENOSPC;
+}
+
+/* Claim slots for m->rq in a shared pool or, when dynamic, in a new
+ * transient pool, and finish the mapping.  -ENOSPC when neither works. */
+static int map_bounce(struct map_ctx *m)
+{
+	struct swiotlb_dev *dev = m->dev;
+	unsigned cpu = current_cpu();
+	struct pool *p;
+	int first, rc = 0;
+
+	rcu_enter();
+	first = pools_find_slots(dev, &m->rq, cpu, &p);
+	if (first < 0 && dev->mem->dynamic) {
+		grow_request(dev->mem);
+		p = transient_create(dev, &m->rq, &first);
+	}
+	if (first >= 0)
+		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
+	else
+		rc = -ENOSPC;
+	rcu_exit();
+	return rc;
+}
+
+static void log_full(struct swiotlb_dev *dev, size_t size)
+{
+	struct swiotlb_mem *mem = dev->mem;
+
+	mem_log(mem, SWIOTLB_LOG_ERR,
+		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
+		dev_label(dev), size,
+		(unsigned long long)atomic_load_explicit(&mem->total_slots, memory_order_relaxed),
+		(unsigned long long)atomic_load_explicit(&mem->used_total, memory_order_relaxed));
+}
+
+static int map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
+{
+	stat_add(&dev->mem->failed_maps, 1);
+	stat_add(&dev->failed_maps, 1);
+	stat_max(&dev->largest_failed, size);
+	if (rc == -ENOSPC && !(attrs & SWIOTLB_ATTR_NO_WARN))
+		log_full(dev, size);
+	return rc;
+}
+
+static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
+		      enum swiotlb_dir dir, unsigned attrs, size_t alloc_align_mask,
+		      int timeout_ms, swiotlb_addr_t *out)
+{
+	struct map_ctx m = { .dev = dev };
+	int rc;
+
+	if (!dev || !out)
+		return -EINVAL;
+	if (!cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
+	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
+		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
+	if (dev_direct(dev, cpu, size, out)) {
+		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);
+		return 0;
+	}
+	if (size > swiotlb_max_mapping_size(dev) ||
+	    build_req(dev, (uintptr_t)cpu, size, alloc_align_mask, &m.rq) < 0)
+		return reject(dev, -E2BIG, "map: larger than the maximum mapping size",
+			      (uintptr_t)cpu, size);
+	m.rq.orig_ptr = cpu;
+	m.rq.dir = dir;
+	m.rq.state = SLOT_MAPPED;
+	rc = map_bounce(&m);
+	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
+		rc = waitq_wait(dev->mem, map_try_shared, &m,
+				timeout_ms >= 0 ? (unsigned)timeout_ms
+						: dev->mem->wait_timeout_ms);
+	if (rc < 0)
+		return map_failed(dev, rc, size, attrs);
+	*out = m.addr;
+	return 0;
+}
+
+SWIOTLB_API int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
+			    enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out)
+{
+	return map_common(dev, cpu, size, dir, attrs, 0, -1, out);
+}
+
+SWIOTLB_API int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
+				  enum swiotlb_dir dir, unsigned attrs,
+				  size_t alloc_align_mask, swiotlb_addr_t *out)
+{
+	return map_common(dev, cpu, size, dir, attrs, alloc_align_mask, -1, out);
+}
+
+SWIOTLB_API int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
+				    enum swiotlb_dir dir, unsigned attrs,
+				    unsigned timeout_ms, swiotlb_addr_t *out)
+{
+	if (timeout_ms > (unsigned)INT32_MAX)
+		timeout_ms = INT32_MAX;
+	return map_common(dev, cpu, size, dir, attrs | SWIOTLB_ATTR_MAY_BLOCK, 0,
+			  (int)timeout_ms, out);
+}
+
+/* ---- finding a live mapping from a device address ---- */
+
+/* The head slot of the live mapping or allocation that contains addr in
+ * p, or -1.  Lock-free: relaxed reads, validated. */
+static int find_head(const struct pool *p, const struct swiotlb_dev *dev,
+		     swiotlb_addr_t addr, uint8_t state)
+{
+	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
+	const struct slot *s = &p->slots[idx];
+	uint8_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+	unsigned h;
+
+	if (st == SLOT_FREE)
+		return -1;
+	h = st == SLOT_TAIL ? atomic_load_explicit(&s->head, memory_order_relaxed) : idx;
+	if (h >= p->nslots)
+		return -1;
+	s = &p->slots[h];
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) != state ||
+	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev)
+		return -1;
+	return (int)h;
+}
+
+static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
+{
+	return pool_slot_addr(p, h) +
+	       atomic_load_explicit(&p->slots[h].offset, memory_order_relaxed);
+}
+
+/* Does head slot h describe exactly the mapping (addr, size, dir)? */
+static bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
+		       size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	const struct slot *s = &p->slots[h];
+
+	return atomic_load_explicit(&s->state, memory_order_relaxed) == state &&
+	       head_addr(p, h) == addr &&
+	       atomic_load_explicit(&s->size, memory_order_relaxed) == size &&
+	       atomic_load_explicit(&s->dir, memory_order_relaxed) == dir;
+}
+
+/*
+ * Free the run of head slot h after re-checking, under the area lock, that
+ * it is still the mapping we validated (two racing unmaps of one mapping:
+ * exactly one wins).  Then account, release a transient pool, wake
+ * waiters.  Returns 0 or -EINVAL.
+ */
+static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+			   uint8_t state)
+{
+	struct slot *s = &p->slots[h];
+	unsigned pad = atomic_load_explicit(&s->pad, memory_order_relaxed);
+	unsigned n = atomic_load_explicit(&s->nslots, memory_order_relaxed);
+	unsigned ai = pool_area_of(p, h);
+	struct area *a = &p->areas[ai];
+
+	pthread_mutex_lock(&a->lock);
+	if (!mapping_is(p, h, addr, size, dir, state) ||
+	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev) {
+		pthread_mutex_unlock(&a->lock);
+		return -EINVAL;
+	}
+	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
+	area_release_slots(p, ai, h - pad, n);
+	pthread_mutex_unlock(&a->lock);
+
+	if (p->kind != POOL_TRANSIENT)
+		mem_account_used(dev->mem, -(long)n);
+	else
+		transient_release(p);
+	if (state == SLOT_COHERENT)
+		atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
+	waitq_notify_free(&dev->mem->waitq);
+	return 0;
+}
+
+static void count_from_device(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			      size_t n, unsigned cpu)
+{
+	stat_add(&p->areas[pool_area_of(p, h)].bytes_from_dev, n);
+	stat_add(&dev_shard(dev, cpu)->bytes_from_dev, n);
+}
+
+static void count_to_device(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			    size_t n, unsigned cpu)
+{
+	stat_add(&p->areas[pool_area_of(p, h)].bytes_to_dev, n);
+	stat_add(&dev_shard(dev, cpu)->bytes_to_dev, n);
+}
+
+static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
+			size_t size, enum swiotlb_dir dir, unsigned attrs)
+{
+	int h = find_head(p, dev, addr, SLOT_MAPPED);
+	unsigned cpu = current_cpu();
+	struct dev_shard *sh = dev_shard(dev, cpu);
+
+	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
+		return reject(dev, -EINVAL,
+			      "unmap: not the start, size and direction of a live mapping "
+			      "(double unmap?)", addr, size);
+	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
+		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
+
+		memcpy(orig, p->cpu + (addr - p->start), size);
+		count_from_device(dev, p, (unsigned)h, size, cpu);
+	}
+	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, SLOT_MAPPED) < 0)
+		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
+			      addr, size);
+	stat_add(&sh->unmaps, 1);
+	atomic_fetch_sub_explicit(&sh->live, 1, memory_order_relaxed);
+	return 0;
+}
+
+SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			      enum swiotlb_dir dir, unsigned attrs)
+{
+	struct pool *p;
+	int rc = 0;
+
+	if (!dev)
+		return -EINVAL;
+	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
+		return reject(dev, -EINVAL, "unmap: bad argument", addr, size);
+	if (!dev_may_have_bounced(dev))
+		return 0; /* never bounced: a direct address */
+	rcu_enter();
+	p = lookup_pool(dev, addr);
+	if (p)
+		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
+	rcu_exit();
+	return rc;
+}
+
+/* ---- syncs ---- */
+
+enum sync_to { TO_CPU, TO_DEVICE };
+
+static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
+		       size_t size, enum swiotlb_dir dir, enum sync_to to)
+{
+	int h = find_head(p, dev, addr, SLOT_MAPPED);
+	swiotlb_addr_t start;
+	enum swiotlb_dir mdir;
+	unsigned char *orig, *bounce;
+
+	if (h < 0)
+		return reject(dev, -EINVAL, "sync: not inside a live mapping", addr, size);
+	start = head_addr(p, (unsigned)h);
+	mdir = atomic_load_explicit(&p->slots[h].dir, memory_order_relaxed);
+	if (addr < start ||
+	    addr - start + size > atomic_load_explicit(&p->slots[h].size, memory_order_relaxed))
+		return reject(dev, -EINVAL, "sync: range outside the mapping", addr, size);
+	if (mdir != SWIOTLB_BIDIRECTIONAL && mdir != dir)
+		return reject(dev, -EINVAL, "sync: direction differs from the mapping's",
+			      addr, size);
+	orig = (unsigned char *)atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed) +
+	       (addr - start);
+	bounce = p->cpu + (addr - p->start);
+	if (to == TO_CPU && dir != SWIOTLB_TO_DEVICE) {
+		memcpy(orig, bounce, size);
+		count_from_device(dev, p, (unsigned)h, size, current_cpu());
+	} else if (to == TO_DEVICE && dir != SWIOTLB_FROM_DEVICE) {
+		memcpy(bounce, orig, size);
+		count_to_device(dev, p, (unsigned)h, size, current_cpu());
+	}
+	return 0;
+}
+
+static int sync_common(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+		       enum swiotlb_dir dir, enum sync_to to)
+{
+	struct pool *p;
+	int rc = 0;
+
+	if (!dev)
+		return -EINVAL;
+	if (!size || !dir_valid(dir))
+		return reject(dev, -EINVAL, "sync: bad argument", addr, size);
+	if (!dev_may_have_bounced(dev))
+		return 0;
+	rcu_enter();
+	p = lookup_pool(dev, addr);
+	if (p)
+		rc = sync_bounce(dev, p, addr, size, dir, to);
+	rcu_exit();
+	return rc;
+}
+
+SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
+				     size_t size, enum swiotlb_dir dir)
+{
+	return sync_common(dev, addr, size, dir, TO_CPU);
+}
+
+SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
+					size_t size, enum swiotlb_dir dir)
+{
+	return sync_common(dev, addr, size, dir, TO_DEVICE);
+}
+
+/* ---- scatter-gather ---- */
+
+SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+			       enum swiotlb_dir dir, unsigned attrs, size_t *failed)
+{
+	if (!dev || (!sg && n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = swiotlb_map(dev, sg[i].cpu, sg[i].len, dir, attrs, &sg[i].addr);
+
+		if (rc == 0)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			swiotlb_unmap(dev, sg[j].addr, sg[j].len, dir,
+				      (attrs & ~SWIOTLB_ATTR_MAY_BLOCK) |
+					      SWIOTLB_ATTR_SKIP_CPU_SYNC);
+		if (failed)
+			*failed = i;
+		mem_log(dev->mem, SWIOTLB_LOG_WARN,
+			"%s: map_sg: entry %zu of %zu (len %zu) failed: %s; %zu entries unmapped",
+			dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
+		return rc;
+	}
+	return 0;
+}
+
+SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+				 enum swiotlb_dir dir, unsigned attrs)
+{
+	int first = 0;
+
+	if (!dev || (!sg && n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = swiotlb_unmap(dev, sg[i].addr, sg[i].len, dir, attrs);
+
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+		   enum swiotlb_dir dir, enum sync_to to)
+{
+	int first = 0;
+
+	if (!dev || (!sg && n))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = sync_common(dev, sg[i].addr, sg[i].len, dir, to);
+
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+SWIOTLB_API int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
+					size_t n, enum swiotlb_dir dir)
+{
+	return sync_sg(dev, sg, n, dir, TO_CPU);
+}
+
+SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
+					   size_t n, enum swiotlb_dir dir)
+{
+	return sync_sg(dev, sg, n, dir, TO_DEVICE);
+}
+
+/* ---- coherent allocations ---- */
+
+SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out)
+{
+	struct map_ctx m = { .dev = dev };
+	size_t sz = align_up(size, PAGE_SZ);
+	int rc;
+
+	if (!dev || !out || !size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size > SEG_SIZE || build_req(dev, 0, sz, PAGE_SZ - 1, &m.rq) < 0) {
+		reject(dev, -E2BIG, "alloc: larger than the maximum mapping size", 0, size);
+		errno = E2BIG;
+		return NULL;
+	}
+	m.rq.dir = SWIOTLB_BIDIRECTIONAL;
+	m.rq.state = SLOT_COHERENT;
+	rc = map_bounce(&m);
+	if (rc < 0) {
+		map_failed(dev, rc, size, 0);
+		errno = -rc;
+		return NULL;
+	}
+	*out = m.addr;
+	return swiotlb_addr_to_cpu(dev, m.addr);
+}
+
+SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
+			     swiotlb_addr_t addr)
+{
+	size_t sz = align_up(size, PAGE_SZ);
+	struct pool *p;
+	int h, rc = -EINVAL;
+
+	if (!dev)
+		return -EINVAL;
+	if (!size || !cpu)
+		return reject(dev, -EINVAL, "free: bad argument", addr, size);
+	rcu_enter();
+	if (dev_may_have_bounced(dev) && (p = lookup_pool(dev, addr)) &&
+	    (unsigned char *)cpu == p->cpu + (addr - p->start) &&
+	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
+	    mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
+		rc = release_mapping(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
+				     SLOT_COHERENT);
+	if (rc == 0)
+		atomic_fetch_sub_explicit(&dev_shard(dev, current_cpu())->live, 1,
+					  memory_order_relaxed);
+	rcu_exit();
+	if (rc < 0)
+		return reject(dev, rc, "free: not a live coherent allocation of this size",
+			      addr, size);
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+SWIOTLB_API bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	bool found;
+
+	if (!dev || !dev_may_have_bounced(dev))
+		return false;
+	rcu_enter();
+	found = lookup_pool(dev, addr) != NULL;
+	rcu_exit();
+	return found;
+}
+
+SWIOTLB_API void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	struct pool *p;
+	void *cpu = NULL;
+
+	if (!dev || !dev_may_have_bounced(dev))
+		return NULL;
+	rcu_enter();
+	p = lookup_pool(dev, addr);
+	if (p)
+		cpu = p->cpu + (addr - p->start);
+	rcu_exit();
+	return cpu;
+}

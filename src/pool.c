@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Pools: creation from the provider, slot metadata, areas, retirement and
+ * deferred freeing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/*
+ * Number of areas for a pool of nslots: the largest power of two <= wanted
+ * such that every area holds a whole number of 128-slot segments.  Pools
+ * smaller than two segments have one area.
+ */
+unsigned pool_areas_for(size_t nslots, unsigned wanted)
+{
+	unsigned n = 1;
+
+	while (n * 2 <= wanted && nslots % ((size_t)n * 2 * SEG_SLOTS) == 0)
+		n *= 2;
+	return n;
+}
+
+static void slots_init(struct pool *p)
+{
+	for (unsigned i = 0; i < p->nslots; i++) {
+		unsigned to_seg_end = SEG_SLOTS - (i % SEG_SLOTS);
+		unsigned to_pool_end = p->nslots - i;
+
+		atomic_init(&p->slots[i].free_run,
+			    to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
+		atomic_init(&p->slots[i].state, SLOT_FREE);
+	}
+}
+
+static int areas_init(struct pool *p)
+{
+	p->areas = aligned_alloc(CACHELINE, sizeof(*p->areas) * p->nareas);
+	if (!p->areas)
+		return -ENOMEM;
+	memset(p->areas, 0, sizeof(*p->areas) * p->nareas);
+	for (unsigned i = 0; i < p->nareas; i++)
+		pthread_mutex_init(&p->areas[i].lock, NULL);
+	return 0;
+}
+
+/*
+ * Create a pool of at least 'bytes' (rounded up to slots) below 'limit'
+ * with 'nareas' areas (reduced to what the size allows).  The pool is
+ * private to the caller until published (mem_add_pool() or, for a
+ * transient pool, pool_publish()).  Returns NULL when the provider or
+ * malloc fails.
+ */
+struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
+			 swiotlb_addr_t limit, enum pool_kind kind)
+{
+	size_t nslots = nr_slots(bytes);
+	struct pool *p;
+	void *cpu;
+	swiotlb_addr_t addr;
+
+	if (!nslots || nslots > UINT32_MAX / 2)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->mem = mem;
+	p->kind = kind;
+	p->nslots = (unsigned)nslots;
+	p->nareas = pool_areas_for(nslots, nareas ? nareas : 1);
+	p->area_slots = p->nslots / p->nareas;
+	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
+	CDS_INIT_LIST_HEAD(&p->dev_node);
+	p->slots = calloc(nslots, sizeof(*p->slots));
+	if (!p->slots || areas_init(p) < 0)
+		goto fail;
+	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, PAGE_SZ, limit,
+				&cpu, &addr) < 0)
+		goto fail;
+	p->cpu = cpu;
+	p->start = addr;
+	p->end = addr + ((swiotlb_addr_t)nslots << SLOT_SHIFT);
+	slots_init(p);
+	stat_add(&mem->pool_bytes, p->alloc_len);
+	return p;
+fail:
+	free(p->slots);
+	if (p->areas) {
+		for (unsigned i = 0; i < p->nareas; i++)
+			pthread_mutex_destroy(&p->areas[i].lock);
+		free(p->areas);
+	}
+	free(p);
+	return NULL;
+}
+
+/* Free a pool now.  The caller guarantees that no reader can reach it
+ * (never published, or unpublished and a grace period has passed). */
+void pool_destroy(struct pool *p)
+{
+	struct swiotlb_mem *mem = p->mem;
+
+	mem->provider.free(mem->provider.ctx, p->cpu, p->start, p->alloc_len);
+	atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+	for (unsigned i = 0; i < p->nareas; i++)
+		pthread_mutex_destroy(&p->areas[i].lock);
+	free(p->areas);
+	free(p->slots);
+	free(p);
+}
+
+static void pool_free_cb(struct rcu_head *head)
+{
+	tsan_acquire(&swiotlb_rcu_token); /* pairs with tsan_release() in rcu_exit() */
+	pool_destroy(caa_container_of(head, struct pool, rcu));
+}
+
+/* Free an unpublished pool after a grace period: readers that found it
+ * before pool_unpublish() may still be looking at it. */
+void pool_free_rcu(struct pool *p)
+{
+	rcu_defer_free(&p->rcu, pool_free_cb);
+}
+
+unsigned pool_used(const struct pool *p)
+{
+	unsigned used = 0;
+
+	for (unsigned i = 0; i < p->nareas; i++)
+		used += atomic_load_explicit(&p->areas[i].used, memory_order_relaxed);
+	return used;
+}
+
+/*
+ * Retire p if it is completely free: with every area lock held, check that
+ * nothing is used and set 'retired', which area_find_slots() tests under
+ * the same lock.  After a true return no allocation can ever land in p, so
+ * it may be unpublished and freed after a grace period.
+ */
+bool pool_try_retire(struct pool *p)
+{
+	bool ok;
+
+	for (unsigned i = 0; i < p->nareas; i++)
+		pthread_mutex_lock(&p->areas[i].lock);
+	ok = pool_used(p) == 0;
+	if (ok)
+		atomic_store_explicit(&p->retired, true, memory_order_relaxed);
+	for (unsigned i = p->nareas; i-- > 0;)
+		pthread_mutex_unlock(&p->areas[i].lock);
+	return ok;
+}

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The seed's P0/P1 as a stress test.
+ *
+ * N mapping threads (P0) map buffers and hand the device addresses to M
+ * unmapping threads (P1) through rings whose words are written and read
+ * with RELAXED C11 atomics only.  The header promises that this is enough:
+ * "the caller hands the device address over through its own memory ...
+ * with any ordering, even relaxed: the library's own barriers make the
+ * unmap find the mapping."  The memory is dynamic with a tiny initial pool
+ * (256 KiB), small grown pools and a shrink delay of a few milliseconds, so
+ * growth, transient pools and shrinking happen thousands of times while
+ * addresses are in flight between threads.
+ *
+ * Every byte is verified.  The unmapper plays the device:
+ *  - every direction: the bounce buffer (seen through swiotlb_addr_to_cpu)
+ *    holds the original bytes (map copies for every direction);
+ *  - FROM_DEVICE / BIDIRECTIONAL: it writes a device pattern into the
+ *    bounce buffer, sometimes syncs a sub-range for the CPU and checks it,
+ *    unmaps, and checks that the original now holds the device pattern;
+ *  - TO_DEVICE: it scribbles over the bounce buffer and checks, after the
+ *    unmap, that the original was NOT written back.
+ * At the end: no used slots, no mappings, no transient pools, grown pools
+ * shrink back, the devices and the memory are destroyed (0) and the
+ * counting provider got every pool back (LSan does not see mmap memory,
+ * so this check is what proves "every pool is freed").
+ *
+ * Ring protocol (one ring per mapper, R slots; any unmapper may serve any
+ * ring).  slot.state: 0 = empty, owned by the mapper; CLAIMED = owned by an
+ * unmapper; anything else = the published device address.  All slot words
+ * are relaxed atomics; the ring itself never uses acquire/release.
+ *
+ * What the test orders itself, and why: the ORIGINAL buffer and the slot's
+ * descriptor words (size, dir, buf, seq, dev) are the test's own data, so
+ * the test hands them over with its own fence pair:
+ *   mapper:   fill original, store descriptor   ; fence(release)   [F1]
+ *             swiotlb_map()                      (bounce copy happens here)
+ *             store state = addr (relaxed)
+ *   unmapper: CAS state addr -> CLAIMED (relaxed) ; fence(acquire) [F2]
+ * F1 pairs with F2 through the relaxed state word.  F1 sits BEFORE
+ * swiotlb_map() on purpose: the bytes the library copies into the bounce
+ * buffer, and the pool/lookup state the unmap needs, are ordered only by
+ * the library's own barriers -- exactly what the header promises and what
+ * this test checks.  The way back (unmapper: fence(release) [F3] before
+ * state = 0; mapper: fence(acquire) [F4] after seeing 0) returns the
+ * original buffer, which unmap wrote, to the mapper.  Under TSan the fences
+ * are annotated with __tsan_release/__tsan_acquire on the slot (see
+ * stress.h); the annotation is made at the same program point as the
+ * fence, so it covers nothing the library copies.
+ *
+ * Usage: test_handoff [duration_ms [mappers [unmappers [ring]]]]
+ * Env:   SWIOTLB_STRESS_SCALE (duration multiplier), SWIOTLB_HANDOFF_MS,
+ *        SWIOTLB_HANDOFF_MAPPERS, SWIOTLB_HANDOFF_UNMAPPERS,
+ *        SWIOTLB_HANDOFF_RING, SWIOTLB_HANDOFF_SEED,
+ *        SWIOTLB_HANDOFF_MIN_GROWS / _MIN_TRANSIENT / _MIN_SHRINKS
+ *        (thresholds per second of run; 0 disables that check).
+ */
+#include "stress.h"
+
+#include <sched.h>
+
+#define MAX_MAP (64u * 1024)      /* largest mapping the test makes */
+#define AREA_BYTES (MAX_MAP + 8192)
+#define CLAIMED 1ull
+#define NDEV 2
+#define DEV_PAT_XOR 0xD0D0D0D0DEADBEEFull
+#define SCRIBBLE_XOR 0x5C5C5C5C12345678ull
+
+struct slot {
+	_Atomic uint64_t state;   /* 0, CLAIMED or the device address */
+	_Atomic uint64_t size;
+	_Atomic int dir;
+	_Atomic uintptr_t buf;
+	_Atomic uint64_t seq;
+	_Atomic int dev;
+	uint8_t *area;            /* immutable after setup */
+} __attribute__((aligned(64)));
+
+struct ring {
+	struct slot *slots;
+	unsigned n;
+};
+
+static struct swiotlb_mem *mem;
+static struct swiotlb_dev *devs[NDEV];
+static struct ring *rings;
+static unsigned nmappers, nunmappers, ring_len;
+static uint64_t seed0;
+
+static atomic_bool stop_mapping;
+static atomic_bool mappers_done;
+static atomic_uint_fast64_t n_mapped, n_unmapped, n_bytes, n_retries, n_syncs,
+	n_blocking, n_dir[3];
+
+static void fail_slot(const char *what, uint64_t addr, uint64_t size, int dir, int dev,
+		      uint64_t seq, size_t at)
+{
+	fprintf(stderr, "test_handoff: %s: addr=0x%" PRIx64 " size=%" PRIu64
+		" dir=%d dev=%d seq=0x%" PRIx64 " first bad byte %zu\n",
+		what, addr, size, dir, dev, seq, at);
+	struct swiotlb_stats st = stress_stats(mem);
+	stress_print_stats("stats at failure", &st);
+	exit(1);
+}
+
+static uint64_t pick_size(uint64_t *rs)
+{
+	uint64_t r = stress_rand(rs) % 100;
+	if (r < 50)
+		return stress_rand_range(rs, 1, 4096);
+	if (r < 85)
+		return stress_rand_range(rs, 4097, 16384);
+	return stress_rand_range(rs, 16385, MAX_MAP);
+}
+
+static void *mapper(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg;
+	struct ring *rg = &rings[id];
+	uint64_t rs = seed0 ^ (0x1000 + id) * 0x9E3779B97F4A7C15ull;
+	uint64_t nseq = 0;
+	unsigned idx = 0;
+
+	while (!atomic_load_explicit(&stop_mapping, memory_order_relaxed)) {
+		/* A burst of maps, then sometimes a pause long enough for
+		 * grown pools to go idle and be shrunk. */
+		unsigned burst = (unsigned)stress_rand_range(&rs, 1, rg->n);
+		for (unsigned b = 0; b < burst; b++) {
+			struct slot *s = &rg->slots[idx];
+			idx = (idx + 1) % rg->n;
+			while (atomic_load_explicit(&s->state, memory_order_relaxed) != 0) {
+				if (atomic_load_explicit(&stop_mapping, memory_order_relaxed))
+					return NULL;
+				sched_yield();
+			}
+			stress_fence_acquire(s); /* F4: pairs with F3 */
+
+			uint64_t size = pick_size(&rs);
+			int dir = (int)(stress_rand(&rs) % 3);
+			int d = (int)(stress_rand(&rs) % NDEV);
+			uint8_t *buf = s->area + stress_rand_range(&rs, 0, AREA_BYTES - MAX_MAP - 1);
+			uint64_t seq = ((uint64_t)(id + 1) << 40) | ++nseq;
+			stress_fill(buf, size, seq);
+			atomic_store_explicit(&s->size, size, memory_order_relaxed);
+			atomic_store_explicit(&s->dir, dir, memory_order_relaxed);
+			atomic_store_explicit(&s->buf, (uintptr_t)buf, memory_order_relaxed);
+			atomic_store_explicit(&s->seq, seq, memory_order_relaxed);
+			atomic_store_explicit(&s->dev, d, memory_order_relaxed);
+			/* F1: hands over the original buffer and the descriptor
+			 * words above, nothing the library does below. */
+			stress_fence_release(s);
+
+			unsigned attrs = SWIOTLB_ATTR_NO_WARN;
+			if (stress_rand(&rs) % 8 == 0) {
+				attrs |= SWIOTLB_ATTR_MAY_BLOCK;
+				atomic_fetch_add_explicit(&n_blocking, 1, memory_order_relaxed);
+			}
+			swiotlb_addr_t addr = 0;
+			int r;
+			for (;;) {
+				r = swiotlb_map(devs[d], buf, size, (enum swiotlb_dir)dir, attrs, &addr);
+				if (r != -ENOSPC && r != -ETIMEDOUT)
+					break;
+				/* max_size reached: let the unmappers catch up. */
+				atomic_fetch_add_explicit(&n_retries, 1, memory_order_relaxed);
+				sched_yield();
+			}
+			if (r != 0)
+				fail_slot(swiotlb_strerror(r), 0, size, dir, d, seq, 0);
+			if (addr <= CLAIMED)
+				fail_slot("map returned an impossible address", addr, size, dir, d, seq, 0);
+			if (d == 1 && (addr & 4095) != ((uintptr_t)buf & 4095))
+				fail_slot("min_align_mask 4095 not preserved", addr, size, dir, d, seq, 0);
+			atomic_fetch_add_explicit(&n_mapped, 1, memory_order_relaxed);
+			/* P0's hand-off: a relaxed store of the device address. */
+			atomic_store_explicit(&s->state, addr, memory_order_relaxed);
+		}
+		uint64_t p = stress_rand(&rs) % 16;
+		if (p == 0)
+			stress_sleep_us((unsigned)stress_rand_range(&rs, 2000, 6000));
+		else if (p < 4)
+			stress_sleep_us((unsigned)stress_rand_range(&rs, 50, 500));
+	}
+	return NULL;
+}
+
+static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
+{
+	stress_fence_acquire(s); /* F2: pairs with F1 */
+	uint64_t size = atomic_load_explicit(&s->size, memory_order_relaxed);
+	int dir = atomic_load_explicit(&s->dir, memory_order_relaxed);
+	uint8_t *buf = (uint8_t *)atomic_load_explicit(&s->buf, memory_order_relaxed);
+	uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	int d = atomic_load_explicit(&s->dev, memory_order_relaxed);
+	struct swiotlb_dev *dev = devs[d];
+	size_t at;
+
+	/* P1: the library must find the mapping from the address alone. */
+	if (!swiotlb_is_bounce(dev, addr))
+		fail_slot("is_bounce false for a live mapping handed over relaxed", addr, size, dir, d, seq, 0);
+	uint8_t *bounce = swiotlb_addr_to_cpu(dev, addr);
+	if (!bounce)
+		fail_slot("addr_to_cpu NULL for a live mapping", addr, size, dir, d, seq, 0);
+
+	/* Map copies the original in for every direction. */
+	if ((at = stress_verify(bounce, size, seq)) != size)
+		fail_slot("bounce buffer != original after map", addr, size, dir, d, seq, at);
+
+	if (dir == SWIOTLB_TO_DEVICE) {
+		/* The device must not write, but if it did, unmap must not
+		 * copy anything back for TO_DEVICE. */
+		stress_fill(bounce, size, seq ^ SCRIBBLE_XOR);
+	} else {
+		stress_fill(bounce, size, seq ^ DEV_PAT_XOR);
+		if (dir == SWIOTLB_BIDIRECTIONAL && size > 2 && stress_rand(rs) % 4 == 0) {
+			/* Partial sync at an offset lands on the matching bytes. */
+			uint64_t a = stress_rand_range(rs, 0, size - 2);
+			uint64_t len = stress_rand_range(rs, 1, size - a);
+			int r = swiotlb_sync_for_cpu(dev, addr + a, len, SWIOTLB_BIDIRECTIONAL);
+			if (r != 0)
+				fail_slot("sync_for_cpu failed", addr, size, dir, d, seq, (size_t)a);
+			for (uint64_t i = 0; i < size; i++) {
+				uint8_t want = (i >= a && i < a + len) ? stress_pat(seq ^ DEV_PAT_XOR, i)
+								      : stress_pat(seq, i);
+				if (buf[i] != want)
+					fail_slot("partial sync_for_cpu wrong bytes", addr, size, dir, d, seq, i);
+			}
+			atomic_fetch_add_explicit(&n_syncs, 1, memory_order_relaxed);
+		}
+	}
+
+	int r = swiotlb_unmap(dev, addr, size, (enum swiotlb_dir)dir, 0);
+	if (r != 0)
+		fail_slot(swiotlb_strerror(r), addr, size, dir, d, seq, 0);
+
+	uint64_t want = dir == SWIOTLB_TO_DEVICE ? seq : (seq ^ DEV_PAT_XOR);
+	if ((at = stress_verify(buf, size, want)) != size)
+		fail_slot(dir == SWIOTLB_TO_DEVICE ? "TO_DEVICE unmap wrote the original"
+						   : "original != device data after unmap",
+			  addr, size, dir, d, seq, at);
+
+	atomic_fetch_add_explicit(&n_unmapped, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n_bytes, size, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n_dir[dir], 1, memory_order_relaxed);
+
+	stress_fence_release(s); /* F3: pairs with F4 */
+	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
+}
+
+static void *unmapper(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg;
+	uint64_t rs = seed0 ^ (0x2000 + id) * 0xC2B2AE3D27D4EB4Full;
+	unsigned served = 0;
+
+	for (;;) {
+		bool any = false, all_empty = true;
+		unsigned start = (unsigned)(stress_rand(&rs) % nmappers);
+		for (unsigned k = 0; k < nmappers; k++) {
+			struct ring *rg = &rings[(start + k) % nmappers];
+			for (unsigned i = 0; i < rg->n; i++) {
+				struct slot *s = &rg->slots[i];
+				uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+				if (v != 0)
+					all_empty = false;
+				if (v <= CLAIMED)
+					continue;
+				if (!atomic_compare_exchange_strong_explicit(&s->state, &v, CLAIMED,
+									     memory_order_relaxed,
+									     memory_order_relaxed))
+					continue;
+				serve(s, v, &rs);
+				any = true;
+				/* The device sometimes stalls, so that mappings pile
+				 * up and the pools fill. */
+				if (++served % 64 == 0 && stress_rand(&rs) % 4 == 0)
+					stress_sleep_us((unsigned)stress_rand_range(&rs, 200, 2000));
+			}
+		}
+		if (!any) {
+			if (all_empty && atomic_load_explicit(&mappers_done, memory_order_relaxed))
+				break;
+			sched_yield();
+		}
+	}
+	return NULL;
+}
+
+static long arg_or_env(int argc, char **argv, int i, const char *env, long def)
+{
+	if (argc > i)
+		return strtol(argv[i], NULL, 0);
+	return stress_env_long(env, def);
+}
+
+int main(int argc, char **argv)
+{
+	double scale = stress_scale();
+	long ms = arg_or_env(argc, argv, 1, "SWIOTLB_HANDOFF_MS", (long)(4000 * scale));
+	nmappers = (unsigned)arg_or_env(argc, argv, 2, "SWIOTLB_HANDOFF_MAPPERS", 2);
+	nunmappers = (unsigned)arg_or_env(argc, argv, 3, "SWIOTLB_HANDOFF_UNMAPPERS", 2);
+	ring_len = (unsigned)arg_or_env(argc, argv, 4, "SWIOTLB_HANDOFF_RING", 24);
+	seed0 = (uint64_t)stress_env_long("SWIOTLB_HANDOFF_SEED", 0x5eed);
+	if (ms < 100)
+		ms = 100;
+	CHECK(nmappers >= 1 && nunmappers >= 1 && ring_len >= 1);
+
+	/* Thresholds are per second of run; measured rates are far higher
+	 * (see the summary line), these catch "never grows / never shrinks /
+	 * never goes transient". */
+	double secs = ms / 1000.0;
+	uint64_t min_grows = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_GROWS", 40) * secs);
+	uint64_t min_trans = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_TRANSIENT", 40) * secs);
+	uint64_t min_shrinks = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_SHRINKS", 40) * secs);
+
+	static struct stress_prov prov;
+	stress_prov_init(&prov);
+
+	struct swiotlb_mem_config mc = {
+		.size = 256 * 1024,
+		.nareas = 0,
+		.provider = &prov.p,
+		.log = stress_log,
+		.dynamic = true,
+		.max_size = 64u << 20,
+		.grow_size = 512 * 1024,
+		.shrink_delay_ms = 2,
+		.wait_timeout_ms = 50,
+	};
+	mem = swiotlb_mem_create(&mc);
+	CHECK(mem != NULL);
+	struct swiotlb_dev_config dc0 = { .name = "handoff0", .force_bounce = true };
+	struct swiotlb_dev_config dc1 = { .name = "handoff1-nvme", .force_bounce = true,
+					  .min_align_mask = 4095 };
+	devs[0] = swiotlb_dev_create(mem, &dc0);
+	devs[1] = swiotlb_dev_create(mem, &dc1);
+	CHECK(devs[0] && devs[1]);
+
+	rings = calloc(nmappers, sizeof(*rings));
+	CHECK(rings);
+	for (unsigned i = 0; i < nmappers; i++) {
+		rings[i].n = ring_len;
+		rings[i].slots = aligned_alloc(64, sizeof(struct slot) * ring_len);
+		CHECK(rings[i].slots);
+		memset(rings[i].slots, 0, sizeof(struct slot) * ring_len);
+		for (unsigned j = 0; j < ring_len; j++) {
+			rings[i].slots[j].area = malloc(AREA_BYTES);
+			CHECK(rings[i].slots[j].area);
+		}
+	}
+
+	printf("test_handoff: %ld ms, %u mappers, %u unmappers, ring %u, tsan=%d\n",
+	       ms, nmappers, nunmappers, ring_len, STRESS_TSAN);
+	fflush(stdout);
+
+	pthread_t mt[64], ut[64];
+	CHECK(nmappers <= 64 && nunmappers <= 64);
+	uint64_t t0 = stress_now_ns();
+	for (unsigned i = 0; i < nmappers; i++)
+		CHECK_OK(pthread_create(&mt[i], NULL, mapper, (void *)(uintptr_t)i));
+	for (unsigned i = 0; i < nunmappers; i++)
+		CHECK_OK(pthread_create(&ut[i], NULL, unmapper, (void *)(uintptr_t)i));
+
+	uint64_t deadline = t0 + (uint64_t)ms * 1000000ull;
+	uint64_t max_pool_bytes = 0;
+	while (stress_now_ns() < deadline) {
+		stress_sleep_ms(10);
+		struct swiotlb_stats st = stress_stats(mem);
+		if (st.pool_bytes > max_pool_bytes)
+			max_pool_bytes = st.pool_bytes;
+		CHECK(st.pool_bytes <= mc.max_size);
+	}
+	atomic_store(&stop_mapping, true);
+	for (unsigned i = 0; i < nmappers; i++)
+		CHECK_OK(pthread_join(mt[i], NULL));
+	atomic_store(&mappers_done, true);
+	for (unsigned i = 0; i < nunmappers; i++)
+		CHECK_OK(pthread_join(ut[i], NULL));
+	double run_s = (stress_now_ns() - t0) / 1e9;
+
+	CHECK_EQ(atomic_load(&n_mapped), atomic_load(&n_unmapped));
+
+	/* Transient pools are released after a grace period: allow a moment. */
+	struct swiotlb_stats st;
+	for (int i = 0; i < 200; i++) {
+		st = stress_stats(mem);
+		if (st.transient_pools == 0)
+			break;
+		stress_sleep_ms(10);
+	}
+	stress_print_stats("after drain", &st);
+	CHECK_EQ(st.used_slots, 0);
+	CHECK_EQ(st.mappings, 0);
+	CHECK_EQ(st.transient_pools, 0);
+	CHECK_EQ(st.transient_slots, 0);
+	CHECK_EQ(st.coherent_allocs, 0);
+	for (int d = 0; d < NDEV; d++) {
+		struct swiotlb_dev_stats ds = stress_dev_stats(devs[d]);
+		CHECK_EQ(ds.mappings, 0);
+		CHECK_EQ(ds.transient_pools, 0);
+		CHECK_EQ(ds.maps, ds.unmaps);
+		CHECK_EQ(ds.errors, 0);
+	}
+
+	printf("test_handoff: %.2f s, mapped %" PRIu64 " (to_dev %" PRIu64 " from_dev %" PRIu64
+	       " bidir %" PRIu64 "), %" PRIu64 " MiB verified, %" PRIu64 " partial syncs, %" PRIu64
+	       " MAY_BLOCK maps, %" PRIu64 " retries; grows %" PRIu64 " transient %" PRIu64
+	       " shrinks %" PRIu64 " growth_failures %" PRIu64 " max pool_bytes %" PRIu64
+	       " provider allocs %" PRIu64 " frees %" PRIu64 "\n",
+	       run_s, atomic_load(&n_mapped), atomic_load(&n_dir[SWIOTLB_TO_DEVICE]),
+	       atomic_load(&n_dir[SWIOTLB_FROM_DEVICE]), atomic_load(&n_dir[SWIOTLB_BIDIRECTIONAL]),
+	       atomic_load(&n_bytes) >> 20, atomic_load(&n_syncs), atomic_load(&n_blocking),
+	       atomic_load(&n_retries), st.grows, st.transient_created, st.shrinks,
+	       st.growth_failures, max_pool_bytes, atomic_load(&prov.allocs), atomic_load(&prov.frees));
+	fflush(stdout);
+
+	if (st.grows < min_grows || st.transient_created < min_trans || st.shrinks < min_shrinks) {
+		fprintf(stderr, "test_handoff: too little churn: grows %" PRIu64 " (min %" PRIu64
+			"), transient %" PRIu64 " (min %" PRIu64 "), shrinks %" PRIu64
+			" (min %" PRIu64 ")\n", st.grows, min_grows, st.transient_created,
+			min_trans, st.shrinks, min_shrinks);
+		return 1;
+	}
+
+	/* Idle: every grown pool goes back (shrink_delay_ms = 2). */
+	for (int i = 0; i < 300; i++) {
+		st = stress_stats(mem);
+		if (st.grown_pools == 0 && st.pools == 1)
+			break;
+		stress_sleep_ms(10);
+	}
+	stress_print_stats("after idle", &st);
+	CHECK_EQ(st.grown_pools, 0);
+	CHECK_EQ(st.pools, 1);
+	CHECK_EQ(st.total_slots, 128);
+	CHECK_EQ(st.pool_bytes, 256 * 1024);
+
+	for (int d = 0; d < NDEV; d++)
+		CHECK_OK(swiotlb_dev_destroy(devs[d]));
+	CHECK_OK(swiotlb_mem_destroy(mem));
+	/* Every pool the provider handed out came back exactly once. */
+	CHECK_EQ(stress_prov_nlive(&prov), 0);
+	CHECK_EQ(atomic_load(&prov.allocs), atomic_load(&prov.frees));
+	CHECK_EQ(atomic_load(&prov.bytes_live), 0);
+
+	for (unsigned i = 0; i < nmappers; i++) {
+		for (unsigned j = 0; j < ring_len; j++)
+			free(rings[i].slots[j].area);
+		free(rings[i].slots);
+	}
+	free(rings);
+	printf("test_handoff: OK\n");
+	return 0;
+}
