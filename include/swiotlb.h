@@ -129,6 +129,11 @@ struct swiotlb_mem_config {
 				    any */
 	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
 	swiotlb_log_fn log;      /* NULL = stderr, "libswiotlb: " prefix */
+	bool strict_cursor;      /* place mappings exactly like the kernel: its
+				    search cursor only moves forward.  Default
+				    (false): when the latest mapping of an area
+				    is freed, or the area empties, the cursor
+				    moves back so hot slots are reused first */
 	void *log_ctx;
 
 	/* Dynamic pools (all ignored unless dynamic is true). */

@@ -145,6 +145,23 @@ out:
 }
 
 /*
+ * Hot reuse (our one deliberate departure from the kernel's placement,
+ * off with swiotlb_mem_config.strict_cursor): the kernel's cursor only
+ * moves forward, so a map/unmap loop walks the whole pool and every copy
+ * lands in cold cache lines.  When the freed run is the one just before
+ * the cursor (the latest allocation: LIFO) or the area became empty, the
+ * cursor moves back to the freed slots, which are still in cache.
+ */
+static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
+			  unsigned n, unsigned used)
+{
+	if (!used)
+		a->cursor = 0;
+	else if (wrap_index(p, run + n) == a->cursor)
+		a->cursor = run;
+}
+
+/*
  * Give back the run [first, first+n) of one mapping in area 'ai' (caller
  * holds the area lock).
  * Merges with the free run after it (inside the segment) and recounts the
@@ -153,7 +170,7 @@ out:
 void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n)
 {
 	struct area *a = &p->areas[ai];
-	unsigned end = first + n, count, i;
+	unsigned end = first + n, count, i, used;
 
 	/* free slots after the run, up to the segment end */
 	count = (end < p->nslots && end % SEG_SLOTS) ? atomic_load_explicit(&p->slots[end].free_run,
@@ -170,9 +187,10 @@ void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n)
 		atomic_store_explicit(&p->slots[i].free_run, ++count,
 				      memory_order_relaxed);
 	}
-	atomic_store_explicit(&a->used,
-			      atomic_load_explicit(&a->used, memory_order_relaxed) - n,
-			      memory_order_relaxed);
+	used = atomic_load_explicit(&a->used, memory_order_relaxed) - n;
+	atomic_store_explicit(&a->used, used, memory_order_relaxed);
+	if (!p->mem->strict_cursor)
+		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	atomic_store_explicit(&a->live, atomic_load_explicit(&a->live, memory_order_relaxed) - 1,
 			      memory_order_relaxed);
 }

@@ -225,6 +225,7 @@ struct swiotlb_mem {
 	unsigned nareas;                   /* of the initial pool */
 	swiotlb_addr_t limit;
 	bool dynamic;
+	bool strict_cursor;                /* kernel cursor rule, no rewind */
 
 	struct swiotlb_provider provider;
 	swiotlb_log_fn log;

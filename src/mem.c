@@ -169,6 +169,7 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->log_ctx = c->log_ctx;
 	mem->limit = c->limit;
 	mem->dynamic = c->dynamic;
+	mem->strict_cursor = c->strict_cursor;
 	mem->max_size = c->dynamic ? c->max_size : 0;
 	mem->grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
 				      : default_grow_size(size);
