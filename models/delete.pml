@@ -7,7 +7,7 @@
  *   Initially the pool is published (index entry IDX = 1) and the device
  *   has used bounce buffers (dev_bounced FLAG = 1).
  *   P0 (shrinker / pool owner)
- *     - pool_retire() in src/mem.c: unpublish the index entry
+ *     - mem_remove_pool() in src/mem.c (then pool_free_rcu() in src/pool.c): unpublish the index entry
  *                                                    -> store IDX = 0
  *       then wait for a grace period (urcu_bp_synchronize_rcu(), or
  *       call_rcu() whose callback runs after one) before the memory
@@ -17,7 +17,7 @@
  *       own ring                                   -> store RING = ADDR
  *   P1 (unmapper)
  *     - the driver loads the address relaxed       -> r = RING
- *     - lookup_pool() in src/lookup.c:
+ *     - dev_may_have_bounced() in src/internal.h:
  *       atomic_thread_fence(memory_order_acquire)  -> acquire fence
  *       rcu_read_lock()                            -> rs = 1 (marker only)
  *       relaxed load of dev_bounced                 -> f = FLAG
@@ -30,7 +30,7 @@
  * Switches (each must make spin report an assertion violation):
  *   -DNO_GP      no grace period: free and reuse right after the removal,
  *                with no barrier and no wait
- *   -DNO_RMB     remove the acquire fence in lookup_pool()
+ *   -DNO_RMB     remove the acquire fence in dev_may_have_bounced()
  *   -DREACH      non-vacuity: assert P1 never reads r == ADDR (must FAIL)
  *   -DREACH_WAIT non-vacuity: assert the grace period never finds P1 inside
  *                a read-side section that began before it (must FAIL,
@@ -57,7 +57,7 @@
  *   that precede rcu_read_unlock() in program order (including the ring
  *   load) against the grace period; so the -DNO_RMB counterexample shows
  *   that, under our conservative reading of RCU, the proof rests on the
- *   acquire fence in lookup_pool(), which the ADD shape needs anyway.
+ *   acquire fence in dev_may_have_bounced(), which the ADD shape needs anyway.
  */
 
 #define IDX   0
@@ -104,7 +104,7 @@ proctype shrinker()	/* P0 */
 {
 	byte pre;
 
-	store(IDX, 0);		/* pool_retire(): unpublish the entry     */
+	store(IDX, 0);		/* mem_remove_pool(): unpublish the entry     */
 #ifndef NO_GP
 	/* grace period (urcu_bp_synchronize_rcu / call_rcu callback) */
 	full_barrier();

@@ -11,17 +11,20 @@
  *     - pool_publish() in src/lookup.c: store-release of the index entry
  *                                          -> release fence; store IDX = 1
  *   P0 (mapper)
- *     - lookup_pool() in src/lookup.c on the map path: load-acquire of the
- *       index entry; the new pool is found and a slot is allocated in it
+ *     - pools_find_slots() in src/map.c: load-acquire of the pool set,
+ *       which set_replace() (src/mem.c) published with a store-release
+ *       after pool_publish() stored the index entry; so finding the pool
+ *       in the set implies having observed the index entry, and the model
+ *       lets P0 read the index entry directly; a slot is allocated in it
  *                                          -> e0 = IDX (acquire); if e0:
- *     - map_bounce() in src/map.c: relaxed store dev_bounced = 1, then
+ *     - map_finish() in src/map.c: relaxed store dev_bounced = 1, then
  *       atomic_thread_fence(memory_order_release)
  *                                          -> store FLAG = 1; release fence
  *     - caller: relaxed store of the address into its ring
  *                                          -> store RING = ADDR
  *   P1 (unmapper)
  *     - caller: relaxed load of the ring  -> r = RING
- *     - lookup_pool(): acquire fence      -> acquire fence
+ *     - dev_may_have_bounced(): acquire fence      -> acquire fence
  *       relaxed load of dev_bounced        -> f = FLAG
  *       load-acquire of the index entry   -> e = IDX
  *       descriptor read through the entry -> d = DESC (after e)
@@ -29,10 +32,10 @@
  * Invariant: r == ADDR  implies  f && e && d.
  *
  * Switches (each must make spin report an assertion violation):
- *   -DNO_WMB             remove P0's release fence in map_bounce()
+ *   -DNO_WMB             remove P0's release fence in map_finish()
  *   -DNONCUMULATIVE      P0's barrier orders only P0's OWN earlier stores
  *                        (a plain, non-cumulative write barrier)
- *   -DNO_RMB             remove P1's acquire fence in lookup_pool()
+ *   -DNO_RMB             remove P1's acquire fence in dev_may_have_bounced()
  *   -DNO_PUBLISH_RELEASE pool_publish() uses a relaxed store
  *   -DREACH              non-vacuity: assert P1 never reads r == ADDR
  *                        (must FAIL)
@@ -58,7 +61,7 @@
  *   loads after it; otherwise P1 performs its loads in a nondeterministic
  *   order, each one atomically reading its current view.  P0 executes in
  *   program order (its one load is acquire and it guards the stores).
- *   The loads behind `if (flag)' / `if (entry)' in lookup_pool() are
+ *   The loads behind `if (flag)' / `if (entry)' in dev_may_have_bounced() are
  *   performed unconditionally (speculation); if the flag or the entry
  *   reads 0 the invariant fails anyway, so the verdict is unchanged.
  */
@@ -149,19 +152,19 @@ active proctype mapper()	/* P0 */
 {
 	byte e0;
 
-	load(P0, IDX, e0);		/* lookup_pool(): load-acquire     */
+	load(P0, IDX, e0);		/* pools_find_slots(): acquire     */
 #ifdef REACH_SPLIT
 	assert(!(e0 == 1 && v[AT(P1, IDX)] == 0));
 #endif
 	if
 	:: e0 == 1 ->			/* found the grown pool, allocated */
-		store(P0, FLAG, 1);	/* map_bounce(): dev_bounced = 1   */
+		store(P0, FLAG, 1);	/* map_finish(): dev_bounced = 1   */
 #if defined(NO_WMB)
 		skip;
 #elif defined(NONCUMULATIVE)
 		own_write_barrier(P0);	/* plain write barrier             */
 #else
-		release_fence(P0);	/* map_bounce(): map-path fence    */
+		release_fence(P0);	/* map_finish(): map-path fence    */
 #endif
 		store(P0, RING, ADDR)	/* caller: relaxed ring store      */
 	:: else -> skip			/* pool not seen: nothing mapped   */
