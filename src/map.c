@@ -38,11 +38,13 @@ static const char *dev_label(const struct swiotlb_dev *dev)
 	return dev->name[0] ? dev->name : "device";
 }
 
-/* Count and log a rejected call; returns err. */
+/* Log a rejected call (and count it in the device's errors when it is
+ * -EINVAL, i.e. misuse); returns err. */
 static int reject(struct swiotlb_dev *dev, int err, const char *what,
 		  swiotlb_addr_t addr, size_t size)
 {
-	stat_add(&dev->errors, 1);
+	if (err == -EINVAL)
+		stat_add(&dev->errors, 1);
 	mem_log(dev->mem, SWIOTLB_LOG_WARN, "%s: %s (addr %#llx, size %zu): %s",
 		dev_label(dev), what, (unsigned long long)addr, size, swiotlb_strerror(err));
 	return err;
@@ -234,9 +236,9 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 	struct map_ctx m = { .dev = dev };
 	int rc;
 
-	if (!dev || !out)
+	if (!dev)
 		return -EINVAL;
-	if (!cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
+	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (dev_direct(dev, cpu, size, out)) {
@@ -506,9 +508,11 @@ SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, s
 					      SWIOTLB_ATTR_SKIP_CPU_SYNC);
 		if (failed)
 			*failed = i;
-		mem_log(dev->mem, SWIOTLB_LOG_WARN,
-			"%s: map_sg: entry %zu of %zu (len %zu) failed: %s; %zu entries unmapped",
-			dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
+		if (!(attrs & SWIOTLB_ATTR_NO_WARN))
+			mem_log(dev->mem, SWIOTLB_LOG_WARN,
+				"%s: map_sg: entry %zu of %zu (len %zu) failed: %s; "
+				"%zu entries unmapped",
+				dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
 		return rc;
 	}
 	return 0;

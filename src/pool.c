@@ -45,6 +45,21 @@ static int areas_init(struct pool *p)
 	return 0;
 }
 
+/* Reserve len bytes of pool memory under mem->max_size (0 = no cap).
+ * Atomic, so racing growths and transient pools cannot overshoot. */
+static bool pool_bytes_reserve(struct swiotlb_mem *mem, size_t len)
+{
+	uint64_t cur = atomic_load_explicit(&mem->pool_bytes, memory_order_relaxed);
+
+	do {
+		if (mem->max_size && cur + len > mem->max_size)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&mem->pool_bytes, &cur, cur + len,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
 /*
  * Create a pool of at least 'bytes' (rounded up to slots) below 'limit'
  * with 'nareas' areas (reduced to what the size allows).  The pool is
@@ -73,16 +88,17 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	CDS_INIT_LIST_HEAD(&p->dev_node);
 	p->slots = calloc(nslots, sizeof(*p->slots));
-	if (!p->slots || areas_init(p) < 0)
+	if (!p->slots || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
 		goto fail;
 	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, PAGE_SZ, limit,
-				&cpu, &addr) < 0)
+				&cpu, &addr) < 0) {
+		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
 		goto fail;
+	}
 	p->cpu = cpu;
 	p->start = addr;
 	p->end = addr + ((swiotlb_addr_t)nslots << SLOT_SHIFT);
 	slots_init(p);
-	stat_add(&mem->pool_bytes, p->alloc_len);
 	return p;
 fail:
 	free(p->slots);
