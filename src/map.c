@@ -169,22 +169,6 @@ struct map_ctx {
 	swiotlb_addr_t addr;
 };
 
-/* Try the shared pools only (the MAY_BLOCK retry). */
-static int map_try_shared(void *arg)
-{
-	struct map_ctx *m = arg;
-	unsigned cpu = current_cpu();
-	struct pool *p;
-	int first;
-
-	rcu_enter();
-	first = pools_find_slots(m->dev, &m->rq, cpu, &p);
-	if (first >= 0)
-		m->addr = map_finish(m->dev, p, (unsigned)first, &m->rq, cpu);
-	rcu_exit();
-	return first >= 0 ? 0 : -ENOSPC;
-}
-
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
  * transient pool, and finish the mapping.  -ENOSPC when neither works. */
 static int map_bounce(struct map_ctx *m)
@@ -206,6 +190,13 @@ static int map_bounce(struct map_ctx *m)
 		rc = -ENOSPC;
 	rcu_exit();
 	return rc;
+}
+
+/* The MAY_BLOCK retry: the same as the first attempt (a transient pool
+ * may have become possible again when others were released). */
+static int map_retry(void *arg)
+{
+	return map_bounce(arg);
 }
 
 static void log_full(struct swiotlb_dev *dev, size_t size)
@@ -254,7 +245,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 	m.rq.state = SLOT_MAPPED;
 	rc = map_bounce(&m);
 	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
-		rc = waitq_wait(dev->mem, map_try_shared, &m,
+		rc = waitq_wait(dev->mem, map_retry, &m,
 				timeout_ms >= 0 ? (unsigned)timeout_ms
 						: dev->mem->wait_timeout_ms);
 	if (rc < 0)
@@ -570,7 +561,12 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	size_t sz = align_up(size, PAGE_SZ);
 	int rc;
 
-	if (!dev || !out || !size) {
+	if (!dev) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!out || !size) {
+		reject(dev, -EINVAL, "alloc: bad argument", 0, size);
 		errno = EINVAL;
 		return NULL;
 	}

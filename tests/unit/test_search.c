@@ -347,6 +347,37 @@ static void test_cursor_wrap(void)
 	fenv_fini(&e);
 }
 
+/* Default (non-strict) cursor: freeing the latest mapping of an area, or
+ * emptying the area, moves the cursor back to the freed slots. */
+static void test_hot_reuse(void)
+{
+	struct fenv e;
+	fenv_init_mode(&e, 256 * KIB, 1, false);
+	struct swiotlb_dev *dev = dev_new(e.mem, "hot", 0, 0);
+	uint8_t src[8192];
+	fill(src, sizeof(src), 55);
+	swiotlb_addr_t a, b, c, d;
+	for (int i = 0; i < 10; i++) { /* map/unmap loop stays on slot 0 */
+		a = map_ok(dev, src, 100, SWIOTLB_TO_DEVICE);
+		CHECK_EQ(a, FIX_DEVBASE);
+		CHECK_OK(swiotlb_unmap(dev, a, 100, SWIOTLB_TO_DEVICE, 0));
+	}
+	a = map_ok(dev, src, 100, SWIOTLB_TO_DEVICE);          /* slot 0 */
+	b = map_ok(dev, src, 3000, SWIOTLB_TO_DEVICE);         /* slots 1-2 */
+	CHECK_EQ(b, FIX_DEVBASE + 2048);
+	CHECK_OK(swiotlb_unmap(dev, b, 3000, SWIOTLB_TO_DEVICE, 0)); /* LIFO: back to 1 */
+	c = map_ok(dev, src, 10, SWIOTLB_TO_DEVICE);
+	CHECK_EQ(c, FIX_DEVBASE + 2048);
+	CHECK_OK(swiotlb_unmap(dev, a, 100, SWIOTLB_TO_DEVICE, 0)); /* not the latest */
+	d = map_ok(dev, src, 10, SWIOTLB_TO_DEVICE);
+	CHECK_EQ(d, FIX_DEVBASE + 2 * 2048);
+	CHECK_OK(swiotlb_unmap(dev, c, 10, SWIOTLB_TO_DEVICE, 0));
+	CHECK_OK(swiotlb_unmap(dev, d, 10, SWIOTLB_TO_DEVICE, 0));
+	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_OK(swiotlb_dev_destroy(dev));
+	fenv_fini(&e);
+}
+
 static int pin_to_one_cpu(void)
 {
 	cpu_set_t set;
@@ -467,6 +498,7 @@ int main(void)
 	test_segments();
 	test_release_merging();
 	test_cursor_wrap();
+	test_hot_reuse();
 	test_area_fallback();
 	test_exhaustion();
 	printf("test_search: ok\n");

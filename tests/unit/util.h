@@ -103,7 +103,7 @@ struct fenv {
 	struct logcap log;
 };
 
-static inline void fenv_init(struct fenv *e, size_t pool_size, unsigned nareas)
+static inline void fenv_init_mode(struct fenv *e, size_t pool_size, unsigned nareas, bool strict)
 {
 	memset(e, 0, sizeof(*e));
 	e->region_len = 2 * pool_size;
@@ -117,6 +117,7 @@ static inline void fenv_init(struct fenv *e, size_t pool_size, unsigned nareas)
 	mc.size = pool_size;
 	mc.nareas = nareas;
 	mc.provider = e->prov;
+	mc.strict_cursor = strict;
 	mc.log = logcap_fn;
 	mc.log_ctx = &e->log;
 	e->mem = swiotlb_mem_create(&mc);
@@ -124,6 +125,12 @@ static inline void fenv_init(struct fenv *e, size_t pool_size, unsigned nareas)
 	struct swiotlb_stats st = stats_of(e->mem);
 	CHECK_EQ(st.total_slots, pool_size / SWIOTLB_SLOT_SIZE);
 	CHECK_EQ(st.used_slots, 0);
+}
+
+/* Kernel placement (strict cursor): what the search tests check. */
+static inline void fenv_init(struct fenv *e, size_t pool_size, unsigned nareas)
+{
+	fenv_init_mode(e, pool_size, nareas, true);
 }
 
 static inline void fenv_fini(struct fenv *e)
@@ -134,12 +141,14 @@ static inline void fenv_fini(struct fenv *e)
 }
 
 /* A plain memory from the default (mmap) provider. */
-static inline struct swiotlb_mem *mem_new(size_t size, unsigned nareas, struct logcap *cap)
+static inline struct swiotlb_mem *mem_new_mode(size_t size, unsigned nareas, struct logcap *cap,
+					       bool strict)
 {
 	struct swiotlb_mem_config mc;
 	memset(&mc, 0, sizeof(mc));
 	mc.size = size;
 	mc.nareas = nareas;
+	mc.strict_cursor = strict;
 	if (cap) {
 		mc.log = logcap_fn;
 		mc.log_ctx = cap;
@@ -147,6 +156,11 @@ static inline struct swiotlb_mem *mem_new(size_t size, unsigned nareas, struct l
 	struct swiotlb_mem *m = swiotlb_mem_create(&mc);
 	CHECK(m != NULL);
 	return m;
+}
+
+static inline struct swiotlb_mem *mem_new(size_t size, unsigned nareas, struct logcap *cap)
+{
+	return mem_new_mode(size, nareas, cap, false);
 }
 
 /* A force-bounce device. */
