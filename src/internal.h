@@ -336,6 +336,17 @@ static inline void rcu_exit(void)
 	urcu_bp_read_unlock();
 }
 void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *));
+/* Bracket every deferred-free callback: under TSan, acquire what readers
+ * and the deferring thread released, and release for swiotlb_mem_destroy(),
+ * which acquires after urcu_bp_barrier(). */
+static inline void rcu_cb_enter(void)
+{
+	tsan_acquire(&swiotlb_rcu_token);
+}
+static inline void rcu_cb_exit(void)
+{
+	tsan_release(&swiotlb_rcu_token);
+}
 void rcu_wait_grace(void);
 
 /* area.c */

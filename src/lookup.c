@@ -79,8 +79,9 @@ static void table_insert(struct lookup_table *t, struct pool *p)
 
 static void table_free_cb(struct rcu_head *head)
 {
-	tsan_acquire(&swiotlb_rcu_token); /* pairs with tsan_release() in rcu_exit() */
+	rcu_cb_enter();
 	free(caa_container_of(head, struct lookup_table, rcu));
+	rcu_cb_exit();
 }
 
 /* Replace the table by a fresh one sized for 'extra' more entries, without
@@ -216,6 +217,9 @@ struct pool *lookup_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
 
 void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
 {
+	/* what this thread did to the object happens before the callback
+	 * (pairs with rcu_cb_enter()); liburcu's queue is invisible to TSan */
+	tsan_release(&swiotlb_rcu_token);
 	urcu_bp_call_rcu(head, fn);
 }
 

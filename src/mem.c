@@ -27,8 +27,9 @@ static struct pool_set *set_new(unsigned n)
 
 static void set_free_cb(struct rcu_head *head)
 {
-	tsan_acquire(&swiotlb_rcu_token); /* pairs with tsan_release() in rcu_exit() */
+	rcu_cb_enter();
 	free(caa_container_of(head, struct pool_set, rcu));
+	rcu_cb_exit();
 }
 
 /* Replace the published set (mem->lock held). */

@@ -128,8 +128,9 @@ void pool_destroy(struct pool *p)
 
 static void pool_free_cb(struct rcu_head *head)
 {
-	tsan_acquire(&swiotlb_rcu_token); /* pairs with tsan_release() in rcu_exit() */
+	rcu_cb_enter();
 	pool_destroy(caa_container_of(head, struct pool, rcu));
+	rcu_cb_exit();
 }
 
 /* Free an unpublished pool after a grace period: readers that found it
