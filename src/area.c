@@ -18,6 +18,12 @@
 
 /* Like the kernel, an index that runs off the end of the area restarts at
  * the area's first slot (not at the overflow), so cursors match its. */
+/* Counters of an area are written only under its lock: a plain
+ * load + store (no lock prefix) is enough; readers load them relaxed. */
+#define count_locked(ctr, v) \
+	atomic_store_explicit((ctr), atomic_load_explicit((ctr), memory_order_relaxed) + (v), \
+			      memory_order_relaxed)
+
 static inline unsigned wrap_index(const struct pool *p, unsigned i)
 {
 	return i >= p->area_slots ? 0 : i;
@@ -132,8 +138,11 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 
 	mark_used(p, (unsigned)found, rq->nslots);
 	record_mapping(p, (unsigned)found, rq);
-	atomic_store_explicit(&a->live, atomic_load_explicit(&a->live, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	count_locked(&a->live, 1);
+	if (rq->state == SLOT_MAPPED) {
+		count_locked(&a->maps, 1);
+		count_locked(&a->bytes_to_dev, rq->size);
+	}
 	a->cursor = wrap_index(p, idx + rq->nslots);
 	atomic_store_explicit(&a->used, used + rq->nslots, memory_order_relaxed);
 	atomic_store_explicit(&a->allocs,
@@ -167,7 +176,8 @@ static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
  * Merges with the free run after it (inside the segment) and recounts the
  * free run of the slots before it.
  */
-void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n)
+void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n,
+			size_t copied_back)
 {
 	struct area *a = &p->areas[ai];
 	unsigned end = first + n, count, i, used;
@@ -191,6 +201,6 @@ void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n)
 	atomic_store_explicit(&a->used, used, memory_order_relaxed);
 	if (!p->mem->strict_cursor)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
-	atomic_store_explicit(&a->live, atomic_load_explicit(&a->live, memory_order_relaxed) - 1,
-			      memory_order_relaxed);
+	count_locked(&a->live, (unsigned)-1);
+	count_locked(&a->bytes_from_dev, copied_back);
 }

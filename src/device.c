@@ -120,8 +120,14 @@ int64_t dev_live(const struct swiotlb_dev *dev)
 {
 	int64_t live = 0;
 
-	for (unsigned i = 0; i < dev->nshards; i++)
-		live += atomic_load_explicit(&dev->shards[i].live, memory_order_relaxed);
+	for (unsigned i = 0; i < dev->nshards; i++) {
+		const struct dev_shard *sh = &dev->shards[i];
+
+		live += (int64_t)(atomic_load_explicit(&sh->maps, memory_order_relaxed) +
+				  atomic_load_explicit(&sh->allocs, memory_order_relaxed)) -
+			(int64_t)(atomic_load_explicit(&sh->unmaps, memory_order_relaxed) +
+				  atomic_load_explicit(&sh->frees, memory_order_relaxed));
+	}
 	return live;
 }
 

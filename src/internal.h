@@ -141,7 +141,8 @@ struct area {
 	_Atomic unsigned used;        /* written under lock, read anywhere */
 	_Atomic uint64_t allocs;
 	_Atomic unsigned live;        /* live mappings/allocations; under lock */
-	/* statistics of mappings placed in this area (relaxed counters) */
+	/* statistics of mappings placed in this area; written under the lock
+	 * (syncs count in the memory's sync_bytes_* instead) */
 	_Atomic uint64_t maps;
 	_Atomic uint64_t bytes_to_dev;
 	_Atomic uint64_t bytes_from_dev;
@@ -268,6 +269,7 @@ struct swiotlb_mem {
 	_Atomic uint64_t waits, wait_ns, wait_timeouts;
 	_Atomic uint64_t coherent;
 	_Atomic uint64_t retired_maps, retired_bytes_to_dev, retired_bytes_from_dev;
+	_Atomic uint64_t sync_bytes_to_dev, sync_bytes_from_dev;
 };
 
 struct swiotlb_dev {
@@ -293,11 +295,12 @@ struct swiotlb_dev {
 };
 
 /* Per-CPU slice of a device's counters: two threads mapping for one device
- * on two CPUs never write the same cache line.  'live' may go negative in
- * one shard (unmapped on another CPU); only the sum means something. */
+ * on two CPUs never write the same cache line.  A shard's unmaps may exceed
+ * its maps (unmapped on another CPU); only sums mean something:
+ * live = maps - unmaps + allocs - frees, summed over shards. */
 struct dev_shard {
 	_Atomic uint64_t maps, direct_maps, unmaps, bytes_to_dev, bytes_from_dev;
-	_Atomic int64_t live;
+	_Atomic uint64_t allocs, frees; /* coherent */
 } __attribute__((aligned(CACHELINE)));
 
 static inline struct dev_shard *dev_shard(const struct swiotlb_dev *dev, unsigned cpu)
@@ -351,7 +354,8 @@ void rcu_wait_grace(void);
 
 /* area.c */
 int area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
-void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n);
+void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
+			size_t copied_back);
 
 /* pool.c */
 struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,

@@ -136,7 +136,6 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
-	struct area *a = &p->areas[pool_area_of(p, first)];
 	struct dev_shard *sh = dev_shard(dev, cpu);
 
 	if (rq->orig_ptr)
@@ -146,14 +145,12 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 	if (p->kind != POOL_TRANSIENT)
 		mem_account_used(dev->mem, rq->nslots);
 	if (rq->orig_ptr) {
-		stat_add(&a->maps, 1);
-		stat_add(&a->bytes_to_dev, rq->size);
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
 	} else {
+		stat_add(&sh->allocs, 1);
 		stat_add(&dev->mem->coherent, 1);
 	}
-	atomic_fetch_add_explicit(&sh->live, 1, memory_order_relaxed);
 	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
 		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
 	/* pairs with the acquire fence in dev_may_have_bounced() (lookup.c);
@@ -327,7 +324,7 @@ static bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
  */
 static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
 			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			   uint8_t state)
+			   uint8_t state, size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = atomic_load_explicit(&s->pad, memory_order_relaxed);
@@ -342,7 +339,7 @@ static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
 		return -EINVAL;
 	}
 	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
-	area_release_slots(p, ai, h - pad, n);
+	area_release_slots(p, ai, h - pad, n, copied_back);
 	pthread_mutex_unlock(&a->lock);
 
 	if (p->kind != POOL_TRANSIENT)
@@ -355,26 +352,22 @@ static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
 	return 0;
 }
 
-static void count_from_device(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			      size_t n, unsigned cpu)
+/* Bytes copied by a sync: not under an area lock, so they go to the
+ * memory's sync counters (atomic adds) rather than the area's. */
+static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 {
-	stat_add(&p->areas[pool_area_of(p, h)].bytes_from_dev, n);
-	stat_add(&dev_shard(dev, cpu)->bytes_from_dev, n);
-}
+	struct dev_shard *sh = dev_shard(dev, current_cpu());
 
-static void count_to_device(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			    size_t n, unsigned cpu)
-{
-	stat_add(&p->areas[pool_area_of(p, h)].bytes_to_dev, n);
-	stat_add(&dev_shard(dev, cpu)->bytes_to_dev, n);
+	stat_add(to_device ? &dev->mem->sync_bytes_to_dev : &dev->mem->sync_bytes_from_dev, n);
+	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
 }
 
 static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
 			size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	unsigned cpu = current_cpu();
-	struct dev_shard *sh = dev_shard(dev, cpu);
+	struct dev_shard *sh = dev_shard(dev, current_cpu());
+	size_t copied = 0;
 
 	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
 		return reject(dev, -EINVAL,
@@ -384,13 +377,14 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
 
 		memcpy(orig, p->cpu + (addr - p->start), size);
-		count_from_device(dev, p, (unsigned)h, size, cpu);
+		copied = size;
 	}
-	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, SLOT_MAPPED) < 0)
+	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, SLOT_MAPPED, copied) < 0)
 		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
 			      addr, size);
 	stat_add(&sh->unmaps, 1);
-	atomic_fetch_sub_explicit(&sh->live, 1, memory_order_relaxed);
+	if (copied)
+		stat_add(&sh->bytes_from_dev, copied);
 	return 0;
 }
 
@@ -441,10 +435,10 @@ static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t a
 	bounce = p->cpu + (addr - p->start);
 	if (to == TO_CPU && dir != SWIOTLB_TO_DEVICE) {
 		memcpy(orig, bounce, size);
-		count_from_device(dev, p, (unsigned)h, size, current_cpu());
+		count_sync(dev, false, size);
 	} else if (to == TO_DEVICE && dir != SWIOTLB_FROM_DEVICE) {
 		memcpy(bounce, orig, size);
-		count_to_device(dev, p, (unsigned)h, size, current_cpu());
+		count_sync(dev, true, size);
 	}
 	return 0;
 }
@@ -604,10 +598,9 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
 	    mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
 		rc = release_mapping(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-				     SLOT_COHERENT);
+				     SLOT_COHERENT, 0);
 	if (rc == 0)
-		atomic_fetch_sub_explicit(&dev_shard(dev, current_cpu())->live, 1,
-					  memory_order_relaxed);
+		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
 	rcu_exit();
 	if (rc < 0)
 		return reject(dev, rc, "free: not a live coherent allocation of this size",

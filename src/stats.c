@@ -55,8 +55,8 @@ SWIOTLB_API int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_
 	/* transient pools hold exactly one mapping each */
 	st->mappings += ld(&mem->transient_live);
 	st->maps += ld(&mem->retired_maps);
-	st->bytes_to_device += ld(&mem->retired_bytes_to_dev);
-	st->bytes_from_device += ld(&mem->retired_bytes_from_dev);
+	st->bytes_to_device += ld(&mem->retired_bytes_to_dev) + ld(&mem->sync_bytes_to_dev);
+	st->bytes_from_device += ld(&mem->retired_bytes_from_dev) + ld(&mem->sync_bytes_from_dev);
 	st->total_slots = ld(&mem->total_slots);
 	st->used_slots = ld(&mem->used_total);
 	st->hiwater_slots = ld(&mem->hiwater);
@@ -86,7 +86,7 @@ SWIOTLB_API void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem)
 
 SWIOTLB_API int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
 {
-	int64_t live = 0;
+	int64_t live;
 
 	if (!dev || !st)
 		return -EINVAL;
@@ -99,8 +99,8 @@ SWIOTLB_API int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_
 		st->unmaps += ld(&sh->unmaps);
 		st->bytes_to_device += ld(&sh->bytes_to_dev);
 		st->bytes_from_device += ld(&sh->bytes_from_dev);
-		live += atomic_load_explicit(&sh->live, memory_order_relaxed);
 	}
+	live = dev_live(dev);
 	st->mappings = live > 0 ? (uint64_t)live : 0;
 	st->failed_maps = ld(&dev->failed_maps);
 	st->largest_failed = ld(&dev->largest_failed);
