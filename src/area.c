@@ -111,7 +111,7 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 	unsigned base = ai * p->area_slots, idx, checked;
 	int found = -1;
 
-	pthread_mutex_lock(&a->lock);
+	spin_lock(&a->lock);
 	unsigned used = atomic_load_explicit(&a->used, memory_order_relaxed);
 	if (rq->nslots > p->area_slots - used ||
 	    atomic_load_explicit(&p->retired, memory_order_relaxed))
@@ -149,7 +149,7 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 			      atomic_load_explicit(&a->allocs, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 out:
-	pthread_mutex_unlock(&a->lock);
+	spin_unlock(&a->lock);
 	return found;
 }
 

@@ -26,7 +26,7 @@ static inline bool dir_valid(enum swiotlb_dir dir)
 	return (unsigned)dir <= SWIOTLB_FROM_DEVICE;
 }
 
-static inline unsigned current_cpu(void)
+unsigned current_cpu_slow(void)
 {
 	int c = sched_getcpu();
 
@@ -332,15 +332,15 @@ static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
 	unsigned ai = pool_area_of(p, h);
 	struct area *a = &p->areas[ai];
 
-	pthread_mutex_lock(&a->lock);
+	spin_lock(&a->lock);
 	if (!mapping_is(p, h, addr, size, dir, state) ||
 	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev) {
-		pthread_mutex_unlock(&a->lock);
+		spin_unlock(&a->lock);
 		return -EINVAL;
 	}
 	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
 	area_release_slots(p, ai, h - pad, n, copied_back);
-	pthread_mutex_unlock(&a->lock);
+	spin_unlock(&a->lock);
 
 	if (p->kind != POOL_TRANSIENT)
 		mem_account_used(dev->mem, -(long)n);

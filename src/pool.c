@@ -41,7 +41,7 @@ static int areas_init(struct pool *p)
 		return -ENOMEM;
 	memset(p->areas, 0, sizeof(*p->areas) * p->nareas);
 	for (unsigned i = 0; i < p->nareas; i++)
-		pthread_mutex_init(&p->areas[i].lock, NULL);
+		atomic_init(&p->areas[i].lock.locked, 0);
 	return 0;
 }
 
@@ -102,11 +102,7 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	return p;
 fail:
 	free(p->slots);
-	if (p->areas) {
-		for (unsigned i = 0; i < p->nareas; i++)
-			pthread_mutex_destroy(&p->areas[i].lock);
-		free(p->areas);
-	}
+	free(p->areas);
 	free(p);
 	return NULL;
 }
@@ -119,8 +115,6 @@ void pool_destroy(struct pool *p)
 
 	mem->provider.free(mem->provider.ctx, p->cpu, p->start, p->alloc_len);
 	atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
-	for (unsigned i = 0; i < p->nareas; i++)
-		pthread_mutex_destroy(&p->areas[i].lock);
 	free(p->areas);
 	free(p->slots);
 	free(p);
@@ -160,11 +154,11 @@ bool pool_try_retire(struct pool *p)
 	bool ok;
 
 	for (unsigned i = 0; i < p->nareas; i++)
-		pthread_mutex_lock(&p->areas[i].lock);
+		spin_lock(&p->areas[i].lock);
 	ok = pool_used(p) == 0;
 	if (ok)
 		atomic_store_explicit(&p->retired, true, memory_order_relaxed);
 	for (unsigned i = p->nareas; i-- > 0;)
-		pthread_mutex_unlock(&p->areas[i].lock);
+		spin_unlock(&p->areas[i].lock);
 	return ok;
 }
