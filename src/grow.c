@@ -46,7 +46,7 @@ static bool grow_once(struct swiotlb_mem *mem)
 
 		if (!allowed)
 			return false; /* at max_size: nothing to do */
-		p = pool_create(mem, allowed, mem->nareas, mem->limit, POOL_GROWN);
+		p = pool_create(mem, allowed, mem->nareas, mem->limit, PAGE_SZ, POOL_GROWN);
 		if (p && mem_add_pool(mem, p) == 0) {
 			stat_add(&mem->grows, 1);
 			return true;
@@ -191,8 +191,11 @@ void grow_request(struct swiotlb_mem *mem)
 
 /*
  * A transient pool for one request of dev, holding that mapping already
- * (its slots claimed, metadata recorded).  Sized for the request plus the
- * alignment slack the search may need, below the device's dma_mask.
+ * (its slots claimed, metadata recorded).  Exactly the needed size: the
+ * pool is aligned to the request's alignment, so the run starts at slot 0,
+ * or at the slot whose address bits match the original's under
+ * min_align_mask (those leading slots are the only extra).  Below the
+ * device's dma_mask.
  * Published in the index and on dev's list.  NULL when max_size forbids
  * it or the provider fails.  Caller is inside an RCU read-side section.
  */
@@ -200,7 +203,10 @@ struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq
 			      int *first)
 {
 	struct swiotlb_mem *mem = dev->mem;
-	size_t bytes = ((size_t)rq->nslots + rq->stride) << SLOT_SHIFT;
+	size_t align = (rq->alloc_align_mask > rq->iotlb_align_mask ? rq->alloc_align_mask
+								     : rq->iotlb_align_mask) + 1;
+	size_t lead = rq->orig ? (rq->orig & rq->iotlb_align_mask) >> SLOT_SHIFT : 0;
+	size_t bytes = ((size_t)rq->nslots + lead) << SLOT_SHIFT;
 	swiotlb_addr_t limit = mem->limit;
 	struct pool *p;
 
@@ -208,7 +214,7 @@ struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq
 		limit = dev->dma_mask;
 	if (pools_bytes_allowed(mem, align_up(bytes, PAGE_SZ)) < align_up(bytes, PAGE_SZ))
 		return NULL;
-	p = pool_create(mem, bytes, 1, limit, POOL_TRANSIENT);
+	p = pool_create(mem, bytes, 1, limit, align > PAGE_SZ ? align : PAGE_SZ, POOL_TRANSIENT);
 	if (!p)
 		return NULL;
 	p->owner = dev;

@@ -423,7 +423,7 @@ void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned 
 
 /* pool.c */
 struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, enum pool_kind kind);
+			 swiotlb_addr_t limit, size_t align, enum pool_kind kind);
 void pool_destroy(struct pool *p);
 void pool_free_rcu(struct pool *p);
 unsigned pool_areas_for(size_t nslots, unsigned wanted);

@@ -202,7 +202,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_conf
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
 	waitq_init(&mem->waitq);
-	p = pool_create(mem, size, mem->nareas, mem->limit, POOL_INITIAL);
+	p = pool_create(mem, size, mem->nareas, mem->limit, PAGE_SZ, POOL_INITIAL);
 	if (!p || mem_add_pool(mem, p) < 0)
 		goto fail;
 	mem->nareas = p->nareas;
@@ -258,7 +258,7 @@ SWIOTLB_API int swiotlb__mem_add_pool(struct swiotlb_mem *mem, size_t bytes)
 
 	if (!mem || !bytes)
 		return -EINVAL;
-	p = pool_create(mem, bytes, mem->nareas, mem->limit, POOL_EXTRA);
+	p = pool_create(mem, bytes, mem->nareas, mem->limit, PAGE_SZ, POOL_EXTRA);
 	if (!p)
 		return -ENOMEM;
 	rc = mem_add_pool(mem, p);

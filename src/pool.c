@@ -61,14 +61,15 @@ static bool pool_bytes_reserve(struct swiotlb_mem *mem, size_t len)
 }
 
 /*
- * Create a pool of at least 'bytes' (rounded up to slots) below 'limit'
+ * Create a pool of at least 'bytes' (rounded up to slots) below 'limit',
+ * its device address aligned to 'align' (a power of two >= the page size),
  * with 'nareas' areas (reduced to what the size allows).  The pool is
  * private to the caller until published (mem_add_pool() or, for a
  * transient pool, pool_publish()).  Returns NULL when the provider or
  * malloc fails.
  */
 struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, enum pool_kind kind)
+			 swiotlb_addr_t limit, size_t align, enum pool_kind kind)
 {
 	size_t nslots = nr_slots(bytes);
 	struct pool *p;
@@ -90,7 +91,7 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	if (!p->slots || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
 		goto fail;
-	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, PAGE_SZ, limit,
+	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, align, limit,
 				&cpu, &addr) < 0) {
 		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
 		goto fail;

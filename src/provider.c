@@ -58,6 +58,25 @@ static void *mmap_below(size_t len, swiotlb_addr_t limit, unsigned flags)
 	return NULL;
 }
 
+/* mmap with the start aligned to 'align' (a power of two): map more and
+ * trim the excess head and tail. */
+static void *mmap_aligned(size_t len, size_t align, unsigned flags)
+{
+	unsigned char *p, *a;
+
+	if (align <= PAGE_SZ)
+		return mmap_at(NULL, len, flags, false);
+	p = mmap_at(NULL, len + align, flags, false);
+	if (!p)
+		return NULL;
+	a = (unsigned char *)align_up((uintptr_t)p, align);
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + len < p + len + align)
+		munmap(a + len, (size_t)(p + len + align - (a + len)));
+	return a;
+}
+
 static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
 		      void **cpu, swiotlb_addr_t *addr)
 {
@@ -65,15 +84,18 @@ static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
 	unsigned flags = mc ? mc->flags : 0;
 	void *p;
 
-	(void)align; /* mmap gives page alignment, which is what pools ask for */
 	if (limit && limit < UINTPTR_MAX) {
-		p = mmap_at(NULL, len, flags, false);
+		p = mmap_aligned(len, align, flags);
 		if (p && (uintptr_t)p + len - 1 > limit) {
 			munmap(p, len);
-			p = mmap_below(len, limit, flags);
+			p = mmap_below(len, limit, flags); /* hints are 2 MiB aligned */
+			if (p && ((uintptr_t)p & (align - 1))) {
+				munmap(p, len);
+				p = NULL;
+			}
 		}
 	} else {
-		p = mmap_at(NULL, len, flags, false);
+		p = mmap_aligned(len, align, flags);
 	}
 	if (!p)
 		return -ENOMEM;

@@ -42,6 +42,16 @@
 #ifndef STRESS_TSAN
 #define STRESS_TSAN 0
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#define STRESS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STRESS_ASAN 1
+#endif
+#endif
+#ifndef STRESS_ASAN
+#define STRESS_ASAN 0
+#endif
 
 #if STRESS_TSAN
 void __tsan_acquire(void *addr);
@@ -57,6 +67,13 @@ void __tsan_release(void *addr);
  * before the relaxed store that publishes, an acquire after the relaxed load
  * that observes it.
  */
+#if STRESS_TSAN && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+/* gcc warns that TSan does not model the fence; the annotation above is
+ * what TSan sees, the fence is kept for the C11 semantics. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtsan"
+#define STRESS_TSAN_GCC_PRAGMA 1
+#endif
 static inline void stress_fence_release(void *sync_obj)
 {
 #if STRESS_TSAN
@@ -76,6 +93,9 @@ static inline void stress_fence_acquire(void *sync_obj)
 	(void)sync_obj;
 #endif
 }
+#ifdef STRESS_TSAN_GCC_PRAGMA
+#pragma GCC diagnostic pop
+#endif
 
 /* ---- time ------------------------------------------------------------ */
 static inline uint64_t stress_now_ns(void)
