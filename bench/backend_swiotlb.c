@@ -4,7 +4,9 @@
  * --pools N pools of region/N each), one device with force_bounce (the
  * source buffers are private memory the device cannot reach).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -208,6 +210,7 @@ static void *sw_create(const struct peer_cfg *cfg)
 	mc.size = cfg->region_size / pools;
 	mc.dynamic = cfg->dynamic || (pools > 1 && !bench_have_add_pool);
 	mc.grow_size = mc.size;
+	mc.strict_cursor = cfg->strict_cursor;
 	c->mem = swiotlb_mem_create(&mc);
 	if (!c->mem) {
 		fprintf(stderr, "swiotlb_mem_create: %s\n", strerror(errno));

@@ -22,6 +22,7 @@ struct peer_cfg {
 	unsigned nareas;     /* areas of our pool (power of two) */
 	bool dynamic;        /* libswiotlb: dynamic pools */
 	unsigned pools;      /* libswiotlb: number of pools (>= 1) */
+	bool strict_cursor;  /* libswiotlb: the kernel's forward-only cursor */
 };
 
 /*

@@ -7,7 +7,9 @@
  * batches of 64 operations; per-call latency is sampled with the TSC on one
  * call in 16 (every call in the growth run), so timing does not dominate.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -55,7 +57,7 @@ struct opts {
 	size_t pool_size;
 	bool pool_size_set;
 	unsigned pools;
-	bool dynamic, cross, compare, lookup, growth, quiet;
+	bool dynamic, cross, compare, lookup, growth, quiet, strict;
 	const char *json;
 	const char *peers;
 };
@@ -84,6 +86,8 @@ static void usage(FILE *f)
 "  -w SECONDS   warm-up per run, not measured (default 0.05)\n"
 "  --pools N    libswiotlb memory made of N pools of SIZE/N bytes\n"
 "  --dynamic    dynamic libswiotlb memory\n"
+"  --strict-cursor  libswiotlb places mappings exactly like the kernel\n"
+"               (forward-only cursor, no hot reuse of freed slots)\n"
 "  --cross      unmap on another thread than the map: pairs of mapper and\n"
 "               unmapper threads joined by a relaxed-atomics ring\n"
 "  --compare    run the peers too (interleaved, same placement):\n"
@@ -169,6 +173,16 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of the calling thread: excludes the time the thread was not
+ * running (this machine is shared with builds and tests). */
+static inline uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint64_t cycles(void)
 {
 #ifdef HAVE_TSC
@@ -196,6 +210,16 @@ static inline void cpu_relax(void)
 #ifdef HAVE_TSC
 	_mm_pause();
 #endif
+}
+
+/* Spin-wait step for the --cross ring: pause, and give the CPU away now
+ * and then (more threads than CPUs must not spin a whole time slice). */
+static inline void ring_wait(unsigned *spins)
+{
+	if (++*spins & 255)
+		cpu_relax();
+	else
+		sched_yield();
 }
 
 static void sleep_s(double s)
@@ -504,6 +528,12 @@ static void jw_machine(struct jw *w)
 	}
 	jw_str(w, "compiler", __VERSION__);
 	jw_num(w, "tsc_ns_per_cycle", tsc_ns_per_cycle);
+	{
+		double la[3];
+
+		if (getloadavg(la, 3) == 3)
+			jw_num(w, "loadavg_1min_at_start", la[0]);
+	}
 	jw_close(w, '}');
 }
 
@@ -515,6 +545,7 @@ struct run_result {
 	double ops;
 	double ops_per_s;
 	double bytes_per_s;
+	double cpu_ops_per_s; /* ops per second of thread CPU time */
 	struct lat map, unmap, op;
 	uint64_t errors;
 };
@@ -533,8 +564,7 @@ struct ring {
 	_Atomic uint64_t slot[RING];
 	char *src;                /* RING source buffers of size bytes */
 	_Atomic int mapper_done;
-	char pad[64];
-};
+} __attribute__((aligned(64)));
 
 enum role { ROLE_BOTH, ROLE_MAPPER, ROLE_UNMAPPER };
 
@@ -546,9 +576,10 @@ struct worker {
 	struct ring *ring;
 	struct samples map_s, unmap_s, op_s;
 	uint64_t ops, t_first, t_last, errors;
+	uint64_t cpu_first, cpu_last;
 	uint64_t warm_ops, warm_need;
 	_Atomic int warm;          /* did warm_need ops in the warm-up */
-};
+} __attribute__((aligned(64))); /* no false sharing between workers */
 
 static inline void spin_cycles(uint64_t c)
 {
@@ -586,8 +617,11 @@ static void *worker_main(void *arg)
 	pthread_barrier_wait(&sh->start);
 
 	while ((ph = atomic_load_explicit(&sh->phase, memory_order_relaxed)) != 2) {
-		uint64_t t0 = now_ns(), t1;
+		uint64_t t0 = now_ns(), t1, cpu0 = 0;
 		unsigned done = 0, i;
+
+		if (ph == 1 && !w->ops)
+			cpu0 = thread_cpu_ns();
 
 		for (i = 0; i < BATCH; i++) {
 			bool s = ph == 1 && (i & SAMPLE_MASK) == 0;
@@ -617,6 +651,7 @@ static void *worker_main(void *arg)
 			} else if (w->role == ROLE_MAPPER) {
 				unsigned idx = head++ % RING;
 				char *buf = w->ring->src + (size_t)idx * size;
+				unsigned spins = 0;
 
 				/* acquire: the unmapper's copy-back into buf
 				 * happened before it freed the entry */
@@ -624,7 +659,7 @@ static void *worker_main(void *arg)
 							    memory_order_acquire)) {
 					if (atomic_load_explicit(&sh->phase, memory_order_relaxed) == 2)
 						goto out;
-					cpu_relax();
+					ring_wait(&spins);
 				}
 				if (s)
 					c0 = cycles();
@@ -646,12 +681,13 @@ static void *worker_main(void *arg)
 			} else {
 				unsigned idx = head % RING;
 				char *buf = w->ring->src + (size_t)idx * size;
+				unsigned spins = 0;
 
 				while (!(h = atomic_load_explicit(&w->ring->slot[idx],
 								  memory_order_relaxed))) {
 					if (atomic_load_explicit(&sh->phase, memory_order_relaxed) == 2)
 						goto out;
-					cpu_relax();
+					ring_wait(&spins);
 				}
 				head++;
 				if (s)
@@ -674,16 +710,21 @@ static void *worker_main(void *arg)
 				atomic_store_explicit(&w->warm, 1, memory_order_relaxed);
 		}
 		if (ph == 1 && w->role != ROLE_MAPPER) {
-			if (!w->ops)
+			if (!w->ops) {
 				w->t_first = t0;
+				w->cpu_first = cpu0;
+			}
 			w->t_last = t1;
 			w->ops += done;
 		}
 	}
 out:
+	w->cpu_last = thread_cpu_ns();
 	if (w->role == ROLE_MAPPER) {
 		atomic_store_explicit(&w->ring->mapper_done, 1, memory_order_release);
 	} else if (w->role == ROLE_UNMAPPER) {
+		unsigned spins = 0;
+
 		/* drain what the mapper left */
 		for (;;) {
 			unsigned idx = head % RING;
@@ -696,7 +737,7 @@ out:
 				    !atomic_load_explicit(&w->ring->slot[idx],
 							  memory_order_relaxed))
 					break;
-				cpu_relax();
+				ring_wait(&spins);
 				continue;
 			}
 			head++;
@@ -720,13 +761,14 @@ static int run_map_bench(const struct peer *p, size_t size, int nthreads,
 		.nareas = bench_default_nareas(o.pool_size),
 		.dynamic = o.dynamic,
 		.pools = o.pools,
+		.strict_cursor = o.strict,
 	};
 	struct bench_shared sh = { .peer = p, .size = size, .dir = o.dir };
 	int nw = nthreads, npairs = 0, i;
 	struct worker *w;
 	struct ring *rings = NULL;
 	struct samples *ms, *us, *os;
-	double rate = 0, secs = 0;
+	double rate = 0, secs = 0, cpu_rate = 0;
 
 	memset(r, 0, sizeof(*r));
 	sh.ctx = p->create(&cfg);
@@ -747,7 +789,9 @@ static int run_map_bench(const struct peer *p, size_t size, int nthreads,
 			memset(rings[i].src, 0x5a, size * RING);
 		}
 	}
-	w = calloc((size_t)nw, sizeof(*w));
+	w = aligned_alloc(64, sizeof(*w) * (size_t)nw);
+	if (w)
+		memset(w, 0, sizeof(*w) * (size_t)nw);
 	ms = calloc((size_t)nw, sizeof(*ms));
 	us = calloc((size_t)nw, sizeof(*us));
 	os = calloc((size_t)nw, sizeof(*os));
@@ -791,6 +835,9 @@ static int run_map_bench(const struct peer *p, size_t size, int nthreads,
 
 			rate += (double)w[i].ops / s;
 			secs += s;
+			if (w[i].cpu_last > w[i].cpu_first)
+				cpu_rate += (double)w[i].ops /
+					((double)(w[i].cpu_last - w[i].cpu_first) / 1e9);
 			r->ops += (double)w[i].ops;
 		}
 		r->errors += w[i].errors;
@@ -799,6 +846,7 @@ static int run_map_bench(const struct peer *p, size_t size, int nthreads,
 		os[i] = w[i].op_s;
 	}
 	r->ops_per_s = rate;
+	r->cpu_ops_per_s = cpu_rate;
 	r->bytes_per_s = rate * (double)size;
 	r->secs = secs / (o.cross ? npairs : nw);
 	r->map = lat_merge(ms, nw);
@@ -874,7 +922,7 @@ static void median_result(const struct series *s, struct run_result *m)
 
 	memset(m, 0, sizeof(*m));
 #define MED(field) do { for (i = 0; i < n; i++) v[i] = s->runs[i].field; m->field = median(v, n); } while (0)
-	MED(ops_per_s); MED(bytes_per_s); MED(secs); MED(ops);
+	MED(ops_per_s); MED(cpu_ops_per_s); MED(bytes_per_s); MED(secs); MED(ops);
 	MED(map.avg); MED(map.sd); MED(map.p50); MED(map.p99); MED(map.p999);
 	MED(unmap.avg); MED(unmap.sd); MED(unmap.p50); MED(unmap.p99); MED(unmap.p999);
 	MED(op.avg); MED(op.sd); MED(op.p50); MED(op.p99); MED(op.p999);
@@ -891,6 +939,7 @@ static void jw_run(struct jw *w, const char *key, const struct run_result *r)
 	jw_open(w, key, '{');
 	jw_num(w, "ops_per_s", r->ops_per_s);
 	jw_num(w, "bytes_per_s", r->bytes_per_s);
+	jw_num(w, "cpu_ops_per_s", r->cpu_ops_per_s);
 	jw_num(w, "ns_per_op", r->ops_per_s > 0 ? 1e9 / r->ops_per_s : NAN);
 	jw_num(w, "seconds", r->secs);
 	jw_num(w, "ops", r->ops);
@@ -949,9 +998,10 @@ static int cmd_map(struct jw *w)
 				if (!s->runs)
 					abort();
 			}
-	printf("# swiotlb-bench: dir %d, delay %llu ns, pool %zu B, %u pool(s)%s%s, %d run(s) of %.3g s (+%.3g s warm-up)\n",
+	printf("# swiotlb-bench: dir %d, delay %llu ns, pool %zu B, %u pool(s)%s%s%s, %d run(s) of %.3g s (+%.3g s warm-up)\n",
 	       o.dir, (unsigned long long)o.delay_ns, o.pool_size, o.pools,
-	       o.dynamic ? ", dynamic" : "", o.cross ? ", cross-thread unmap" : "",
+	       o.dynamic ? ", dynamic" : "", o.strict ? ", strict cursor" : "",
+	       o.cross ? ", cross-thread unmap" : "",
 	       o.runs, o.seconds, o.warmup);
 	printf("# latencies in ns (map/unmap avg and stddev of sampled calls, 1 in %d)\n",
 	       SAMPLE_MASK + 1);
@@ -1038,8 +1088,17 @@ static uint64_t rnd(void)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
-enum lk_method { LK_OURS, LK_LINEAR, LK_CRITNIB, LK_NEVER, LK_N };
-static const char *lk_names[LK_N] = { "swiotlb", "linear", "critnib", "swiotlb-never-bounced" };
+enum lk_method { LK_OURS, LK_LINEAR, LK_CRITNIB, LK_NEVER, LK_BASE, LK_N };
+static const char *lk_names[LK_N] = { "swiotlb", "linear", "critnib",
+	"swiotlb-never-bounced", "call-baseline" };
+
+/* The floor of the measurement loop: a call that is not inlined and does
+ * one compare (no load behind a pointer). */
+__attribute__((noinline)) static bool lk_baseline(const void *p, uint64_t addr)
+{
+	__asm__ volatile("" ::: "memory");
+	return addr == (uint64_t)(uintptr_t)p;
+}
 
 struct lk_target {
 	struct swiotlb_dev *dev, *never;
@@ -1053,7 +1112,7 @@ static volatile uint64_t lk_sink;
 static double lk_measure(const struct lk_target *t, enum lk_method m,
 			 const uint64_t *addrs, double budget, uint64_t *hits_out)
 {
-	uint64_t t0 = now_ns(), t1, n = 0, hits = 0, pass_hits = 0;
+	uint64_t t0 = thread_cpu_ns(), t1, n = 0, hits = 0, pass_hits = 0;
 	size_t i;
 
 	do {
@@ -1075,13 +1134,17 @@ static double lk_measure(const struct lk_target *t, enum lk_method m,
 			for (i = 0; i < NADDR; i++)
 				hits += lookup_critnib_find(t->crit, addrs[i]);
 			break;
+		case LK_BASE:
+			for (i = 0; i < NADDR; i++)
+				hits += lk_baseline(t, addrs[i]);
+			break;
 		default:
 			break;
 		}
 		pass_hits = hits;
 		lk_sink += hits;
 		n += NADDR;
-		t1 = now_ns();
+		t1 = thread_cpu_ns();
 	} while ((double)(t1 - t0) < budget * 1e9);
 	*hits_out = pass_hits;
 	return (double)(t1 - t0) / (double)n;
@@ -1093,7 +1156,7 @@ static int cmd_lookup(struct jw *w)
 	double budget = o.seconds / 20 > 0.002 ? o.seconds / 20 : 0.002;
 
 	pin_self(0);
-	printf("# lookup: ns per lookup, %d addresses per pass, %d run(s), pool sizes %s\n",
+	printf("# lookup: ns (thread CPU time) per lookup, %d addresses per pass, %d run(s), pool sizes %s\n",
 	       NADDR, o.runs, bench_have_add_pool ? "mixed (swiotlb__mem_add_pool)" :
 	       "uniform (grown by mapping; no add_pool hook)");
 	if (w)
@@ -1146,6 +1209,19 @@ static int cmd_lookup(struct jw *w)
 				got = bench_force_pools(mem, t.dev, target, mc.grow_size);
 			}
 		}
+		/* one bounce on t.dev, so that it is a device that has
+		 * bounced (is_bounce is a single load for one that never
+		 * did: t.never) */
+		{
+			static char buf[2048];
+			swiotlb_addr_t a;
+
+			if (swiotlb_map(t.dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE, 0, &a) ||
+			    swiotlb_unmap(t.dev, a, sizeof(buf), SWIOTLB_TO_DEVICE, 0)) {
+				fprintf(stderr, "lookup: map/unmap failed\n");
+				return 1;
+			}
+		}
 		swiotlb_mem_stats(mem, &st);
 		r = rec_provider_ranges(rp, &nr);
 		if (!r || !nr)
@@ -1170,7 +1246,7 @@ static int cmd_lookup(struct jw *w)
 		}
 		/* sanity: every method must agree on every address */
 		for (m = 0; m < LK_N; m++) {
-			uint64_t want_live = m == LK_NEVER ? 0 : NADDR;
+			uint64_t want_live = m >= LK_NEVER ? 0 : NADDR;
 
 			if (hits[m][0] != want_live || hits[m][1] != 0) {
 				fprintf(stderr, "lookup %s with %u pools: %llu/%d live hits, %llu/%d non-bounce hits (expected %llu and 0)\n",
@@ -1202,7 +1278,7 @@ static int cmd_lookup(struct jw *w)
 						jw_num(w, NULL, res[m][kind][run]);
 					jw_close(w, ']');
 				}
-				jw_bool(w, "correct", hits[m][0] == (m == LK_NEVER ? 0 : NADDR) && hits[m][1] == 0);
+				jw_bool(w, "correct", hits[m][0] == (m >= LK_NEVER ? 0 : NADDR) && hits[m][1] == 0);
 				jw_close(w, '}');
 			}
 			jw_close(w, '}');
@@ -1243,7 +1319,7 @@ struct gworker {
 	_Atomic int *stop;
 	struct samples phase_s[3]; /* low, ramp, steady */
 	uint64_t maps, failures, errors;
-};
+} __attribute__((aligned(64)));
 
 /* phases: [0, .2) low at base; [.2, .6) ramp to peak; [.6, .8) settle at
  * peak; [.8, 1] steady at peak (the steady-state p50 comes from here) */
@@ -1324,7 +1400,7 @@ static int cmd_growth(struct jw *w)
 	int nt = o.threads[0], i, ph, rc = 0;
 	size_t size = o.sizes[0];
 	size_t base_pool = o.pool_size_set ? o.pool_size : 4u << 20;
-	struct gworker *g = calloc((size_t)nt, sizeof(*g));
+	struct gworker *g = aligned_alloc(64, sizeof(*g) * (size_t)nt);
 	_Atomic int stop = 0;
 	struct gsample *tl;
 	size_t ntl = 0, captl;
@@ -1337,6 +1413,7 @@ static int cmd_growth(struct jw *w)
 
 	if (!g)
 		abort();
+	memset(g, 0, sizeof(*g) * (size_t)nt);
 	mc.size = base_pool;
 	mc.dynamic = true;
 	mem = swiotlb_mem_create(&mc);
@@ -1476,10 +1553,11 @@ static int cmd_growth(struct jw *w)
 int main(int argc, char **argv)
 {
 	enum { O_POOLS = 256, O_DYNAMIC, O_CROSS, O_JSON, O_COMPARE, O_LOOKUP,
-	       O_GROWTH, O_LPOOLS, O_PEERS };
+	       O_GROWTH, O_LPOOLS, O_PEERS, O_STRICT };
 	static const struct option lo[] = {
 		{ "pools", required_argument, NULL, O_POOLS },
 		{ "dynamic", no_argument, NULL, O_DYNAMIC },
+		{ "strict-cursor", no_argument, NULL, O_STRICT },
 		{ "cross", no_argument, NULL, O_CROSS },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "compare", no_argument, NULL, O_COMPARE },
@@ -1558,6 +1636,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_DYNAMIC: o.dynamic = true; break;
+		case O_STRICT: o.strict = true; break;
 		case O_CROSS: o.cross = true; break;
 		case O_JSON: o.json = optarg; break;
 		case O_COMPARE: o.compare = true; break;
@@ -1616,6 +1695,7 @@ int main(int argc, char **argv)
 		jw_u64(w, "pool_size", o.pool_size);
 		jw_u64(w, "pools", o.pools);
 		jw_bool(w, "dynamic", o.dynamic);
+		jw_bool(w, "strict_cursor", o.strict);
 		jw_bool(w, "cross", o.cross);
 		jw_u64(w, "sample_every", SAMPLE_MASK + 1);
 		jw_u64(w, "batch", BATCH);

@@ -24,7 +24,9 @@
  * Exit status: 0 all data verified, 1 a mismatch or library error,
  * 2 bad command line.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -245,8 +247,11 @@ static uint64_t rng_next(uint64_t *s)
 	return *s * 0x2545F4914F6CDD1Dull;
 }
 
+/* Uniform-ish in [lo, hi]; hi when the range is empty (hi < lo). */
 static uint64_t rng_range(uint64_t *s, uint64_t lo, uint64_t hi)
 {
+	if (hi < lo)
+		return hi;
 	return lo + rng_next(s) % (hi - lo + 1);
 }
 
@@ -360,6 +365,7 @@ struct demo {
 	struct queue q[NQUEUES];
 	struct request req[NTAGS];
 	size_t buf_cap;
+	uint64_t initial_pool_bytes; /* pool memory right after setup */
 	_Atomic bool submit_done;   /* mapper finished; drain and stop */
 	_Atomic bool device_exited; /* the device posts nothing more */
 	_Atomic uint64_t submitted;
@@ -637,6 +643,13 @@ static size_t pick_offset(uint64_t *rng)
 	return (size_t)rng_range(rng, 0, 4095);
 }
 
+/* Every BURST_EVERY operations the driver posts BURST_LEN maximum-size
+ * buffers back to back: more than the pools hold, faster than the growth
+ * thread adds pools, so dynamic runs use transient pools. */
+#define BURST_EVERY 2048u
+#define BURST_LEN 48u
+_Static_assert(BURST_LEN <= NTAGS, "a burst needs its own tags");
+
 /* Prepare request rq for operation id: choose function, size, direction,
  * alignment; fill the buffer (and guards) with the expected pre-DMA data. */
 static void prepare(struct demo *d, struct request *rq, uint32_t id, uint64_t *rng)
@@ -646,6 +659,8 @@ static void prepare(struct demo *d, struct request *rq, uint32_t id, uint64_t *r
 	rq->id = id;
 	rq->q = &d->q[rng_next(rng) % NQUEUES];
 	rq->size = pick_size(rng, rq->q->max_len);
+	if (id % BURST_EVERY < BURST_LEN)
+		rq->size = rq->q->max_len; /* see submit_batch() */
 	rq->dir = (enum swiotlb_dir)(rng_next(rng) % 3);
 	rq->buf = rq->mem + GUARD + off;
 	memset(rq->buf - GUARD, GUARD_BYTE, GUARD);
@@ -733,17 +748,54 @@ static void progress(struct demo *d, double t)
 	       st.used_slots, st.total_slots);
 }
 
+/* Map and post request rq (prepared).  Returns 0 or a fatal error. */
+static int submit_one(struct demo *d, struct request *rq)
+{
+	int err = map_retry(d, rq);
+
+	if (err) {
+		err_count(d, "%s: map of %zu bytes: %s", rq->q->name, rq->size,
+			  swiotlb_strerror(err));
+		return err;
+	}
+	check_addr(d, rq);
+	atomic_store_explicit(&rq->busy, 1, memory_order_relaxed);
+	d->c.ops++;
+	d->c.n_dir[rq->dir]++;
+	d->c.bytes_in[rq->dir] += rq->size;
+	post(d, rq);
+	return 0;
+}
+
+/* Submit operations id .. id+n-1: first prepare all of them (waiting for
+ * their tags), then map and post them back to back, so that a burst asks
+ * for slots faster than pools can grow. */
+static int submit_batch(struct demo *d, uint32_t id, unsigned n, uint64_t *rng)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct request *rq = &d->req[(id + i) % NTAGS];
+		unsigned spins = 0;
+
+		while (atomic_load_explicit(&rq->busy, memory_order_acquire))
+			idle_wait(&spins);
+		prepare(d, rq, id + i, rng);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (submit_one(d, &d->req[(id + i) % NTAGS]))
+			return -1;
+	return 0;
+}
+
 /* Submit operations until --ops or --seconds is reached (or an error). */
 static void run_mapper(struct demo *d, double t0)
 {
 	uint64_t rng = d->o.seed * 0x9E3779B97F4A7C15ull + 1;
 	double deadline = t0 + d->o.seconds, next_report = t0 + 0.5;
+	uint32_t id = 0;
 
-	for (uint32_t id = 0;; id++) {
-		struct request *rq = &d->req[id % NTAGS];
-		unsigned spins = 0;
+	for (;;) {
+		unsigned n = id % BURST_EVERY == 0 ? BURST_LEN : 1;
 		double t = now_s();
-		int err;
 
 		if ((d->o.ops && d->c.ops >= d->o.ops) ||
 		    (d->o.seconds > 0 && t >= deadline) || atomic_load(&d->c.errors))
@@ -752,21 +804,11 @@ static void run_mapper(struct demo *d, double t0)
 			progress(d, t - t0);
 			next_report += 0.5;
 		}
-		while (atomic_load_explicit(&rq->busy, memory_order_acquire))
-			idle_wait(&spins);
-		prepare(d, rq, id, &rng);
-		err = map_retry(d, rq);
-		if (err) {
-			err_count(d, "%s: map of %zu bytes: %s", rq->q->name,
-				  rq->size, swiotlb_strerror(err));
+		if (d->o.ops && n > d->o.ops - d->c.ops)
+			n = (unsigned)(d->o.ops - d->c.ops);
+		if (submit_batch(d, id, n, &rng))
 			break;
-		}
-		check_addr(d, rq);
-		atomic_store_explicit(&rq->busy, 1, memory_order_relaxed);
-		d->c.ops++;
-		d->c.n_dir[rq->dir]++;
-		d->c.bytes_in[rq->dir] += rq->size;
-		post(d, rq);
+		id += n;
 	}
 	atomic_store_explicit(&d->submit_done, true, memory_order_release);
 }
@@ -792,6 +834,9 @@ static int setup_queue(struct demo *d, struct queue *q, const char *name,
 	q->max_len = swiotlb_max_mapping_size(q->dev);
 	if (d->o.max_size && d->o.max_size < q->max_len)
 		q->max_len = d->o.max_size;
+	/* A static pool must hold the largest buffer next to the rings. */
+	if (!d->o.dynamic && !d->o.max_size && q->max_len > d->o.pool_size / 2)
+		q->max_len = d->o.pool_size / 2 > 4096 ? d->o.pool_size / 2 - 4096 : 1;
 	q->drv = swiotlb_alloc(q->dev, sizeof(struct ring_page), &q->ring_addr);
 	if (!q->drv) {
 		fprintf(stderr, "%s: swiotlb_alloc(%s ring): %s\n", prog, name,
@@ -817,6 +862,12 @@ static int setup(struct demo *d)
 	if (setup_queue(d, &d->q[0], "nic", 0) ||
 	    setup_queue(d, &d->q[1], "nvme", d->o.min_align))
 		return -1;
+	{
+		struct swiotlb_stats st;
+
+		if (swiotlb_mem_stats(d->mem, &st) == 0)
+			d->initial_pool_bytes = st.pool_bytes;
+	}
 	d->buf_cap = GUARD + SWIOTLB_SEGMENT_SIZE + 4096 + GUARD;
 	for (unsigned i = 0; i < NTAGS; i++) {
 		d->req[i].mem = malloc(d->buf_cap);
@@ -851,8 +902,9 @@ static void teardown(struct demo *d)
 		free(d->req[i].mem);
 }
 
-/* After the run: wait (bounded) until idle grown pools have been released,
- * so the summary shows the shrink.  Returns the seconds waited. */
+/* After the run: wait (bounded) until idle grown pools have been released
+ * and freed (pool memory is given back after an RCU grace period), so the
+ * summary shows the shrink.  Returns the seconds waited. */
 static double wait_for_shrink(struct demo *d)
 {
 	double t0 = now_s(), limit = t0 + (d->o.shrink_ms * 4 + 1000) / 1000.0;
@@ -860,7 +912,8 @@ static double wait_for_shrink(struct demo *d)
 
 	if (!d->o.dynamic || !d->o.shrink_ms)
 		return 0;
-	while (!swiotlb_mem_stats(d->mem, &st) && (st.grown_pools || st.transient_pools) &&
+	while (!swiotlb_mem_stats(d->mem, &st) &&
+	       (st.grown_pools || st.transient_pools || st.pool_bytes > d->initial_pool_bytes) &&
 	       now_s() < limit) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 

@@ -99,6 +99,27 @@ static void record_mapping(struct pool *p, unsigned first, const struct slot_req
 }
 
 /*
+ * Feed this area's change of used slots into the memory's used count and
+ * high-water mark (area lock held).  Shared pools only; batched unless
+ * 'force' (see struct swiotlb_mem).
+ */
+void area_report_used(struct pool *p, struct area *a, bool force)
+{
+	struct swiotlb_mem *mem = p->mem;
+	long batch = (long)mem->used_batch;
+	long d = (long)atomic_load_explicit(&a->used, memory_order_relaxed) - (long)a->reported;
+	uint64_t now;
+
+	if (p->kind == POOL_TRANSIENT || !d || (!force && d < batch && d > -batch))
+		return;
+	a->reported += (unsigned)d;
+	now = atomic_fetch_add_explicit(&mem->used_batched, (uint64_t)d, memory_order_relaxed) +
+	      (uint64_t)d;
+	if (d > 0)
+		stat_max(&mem->hiwater, now);
+}
+
+/*
  * Find and claim rq->nslots slots in area 'ai' of pool p.  Returns the
  * pool-relative index of the first slot, or -1.  Takes the area lock.  On
  * success the area cursor moves past the run and the used count grows.
@@ -145,6 +166,7 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 	}
 	a->cursor = wrap_index(p, idx + rq->nslots);
 	atomic_store_explicit(&a->used, used + rq->nslots, memory_order_relaxed);
+	area_report_used(p, a, false);
 	atomic_store_explicit(&a->allocs,
 			      atomic_load_explicit(&a->allocs, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
@@ -199,6 +221,7 @@ void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n,
 	}
 	used = atomic_load_explicit(&a->used, memory_order_relaxed) - n;
 	atomic_store_explicit(&a->used, used, memory_order_relaxed);
+	area_report_used(p, a, false);
 	if (!p->mem->strict_cursor)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	count_locked(&a->live, (unsigned)-1);

@@ -205,6 +205,7 @@ struct area {
 	_Atomic unsigned used;        /* written under lock, read anywhere */
 	_Atomic uint64_t allocs;
 	_Atomic unsigned live;        /* live mappings/allocations; under lock */
+	unsigned reported;            /* part of 'used' added to mem->used_batched */
 	/* statistics of mappings placed in this area; written under the lock
 	 * (syncs count in the memory's sync_bytes_* instead) */
 	_Atomic uint64_t maps;
@@ -321,8 +322,13 @@ struct swiotlb_mem {
 
 	/* statistics */
 	_Atomic uint64_t pool_bytes;       /* all pool memory, transient too */
-	_Atomic uint64_t used_total;       /* used slots in shared pools */
+	/* Used slots of shared pools, fed by the areas in batches of
+	 * used_batch slots (0 with a single area: exact), so that CPUs working
+	 * in their own areas do not write one shared counter on every map.
+	 * The exact count is the sum of the areas' used (mem_used_exact()). */
+	_Atomic uint64_t used_batched;
 	_Atomic uint64_t hiwater;
+	unsigned used_batch;
 	_Atomic uint64_t total_slots;
 	_Atomic uint64_t mappings;
 	_Atomic uint64_t failed_maps;
@@ -466,7 +472,8 @@ static inline bool dev_may_have_bounced(const struct swiotlb_dev *dev)
 /* mem.c */
 int mem_add_pool(struct swiotlb_mem *mem, struct pool *p);
 void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
-void mem_account_used(struct swiotlb_mem *mem, long delta);
+void area_report_used(struct pool *p, struct area *a, bool force);
+uint64_t mem_used_exact(const struct swiotlb_mem *mem);
 void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p);
 
 /* grow.c */

@@ -142,8 +142,6 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 		memcpy(bounce, rq->orig_ptr, rq->size);
 	else
 		memset(bounce, 0, rq->size);
-	if (p->kind != POOL_TRANSIENT)
-		mem_account_used(dev->mem, rq->nslots);
 	if (rq->orig_ptr) {
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
@@ -204,7 +202,7 @@ static void log_full(struct swiotlb_dev *dev, size_t size)
 		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
 		dev_label(dev), size,
 		(unsigned long long)atomic_load_explicit(&mem->total_slots, memory_order_relaxed),
-		(unsigned long long)atomic_load_explicit(&mem->used_total, memory_order_relaxed));
+		(unsigned long long)mem_used_exact(mem));
 }
 
 static int map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
@@ -221,11 +219,12 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 		      enum swiotlb_dir dir, unsigned attrs, size_t alloc_align_mask,
 		      int timeout_ms, swiotlb_addr_t *out)
 {
-	struct map_ctx m = { .dev = dev };
+	struct map_ctx m;
 	int rc;
 
 	if (!dev)
 		return -EINVAL;
+	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
@@ -342,9 +341,7 @@ static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
 	area_release_slots(p, ai, h - pad, n, copied_back);
 	spin_unlock(&a->lock);
 
-	if (p->kind != POOL_TRANSIENT)
-		mem_account_used(dev->mem, -(long)n);
-	else
+	if (p->kind == POOL_TRANSIENT)
 		transient_release(p);
 	if (state == SLOT_COHERENT)
 		atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);

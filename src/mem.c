@@ -124,16 +124,6 @@ void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 	pool_free_rcu(p);
 }
 
-/* Account slots in use in shared pools and keep the high-water mark. */
-void mem_account_used(struct swiotlb_mem *mem, long delta)
-{
-	uint64_t now = atomic_fetch_add_explicit(&mem->used_total, (uint64_t)delta,
-						 memory_order_relaxed) + (uint64_t)delta;
-
-	if (delta > 0)
-		stat_max(&mem->hiwater, now);
-}
-
 static unsigned default_nareas(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -206,6 +196,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_conf
 	if (!p || mem_add_pool(mem, p) < 0)
 		goto fail;
 	mem->nareas = p->nareas;
+	mem->used_batch = mem->nareas > 1 ? 32 : 0;
 	if (mem->dynamic && grow_start(mem) < 0)
 		goto fail;
 	return mem;

@@ -157,8 +157,11 @@ bool pool_try_retire(struct pool *p)
 	for (unsigned i = 0; i < p->nareas; i++)
 		spin_lock(&p->areas[i].lock);
 	ok = pool_used(p) == 0;
-	if (ok)
+	if (ok) {
 		atomic_store_explicit(&p->retired, true, memory_order_relaxed);
+		for (unsigned i = 0; i < p->nareas; i++)
+			area_report_used(p, &p->areas[i], true);
+	}
 	for (unsigned i = p->nareas; i-- > 0;)
 		spin_unlock(&p->areas[i].lock);
 	return ok;

@@ -21,6 +21,21 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Used slots in shared pools, exactly: the sum of the areas' counts. */
+uint64_t mem_used_exact(const struct swiotlb_mem *mem)
+{
+	struct pool_set *s;
+	uint64_t used = 0;
+
+	rcu_enter();
+	/* pairs with the store-release in set_replace() */
+	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+	for (unsigned i = 0; i < s->n; i++)
+		used += pool_used(s->pools[i]);
+	rcu_exit();
+	return used;
+}
+
 static inline uint64_t ld(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
@@ -58,8 +73,10 @@ SWIOTLB_API int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_
 	st->bytes_to_device += ld(&mem->retired_bytes_to_dev) + ld(&mem->sync_bytes_to_dev);
 	st->bytes_from_device += ld(&mem->retired_bytes_from_dev) + ld(&mem->sync_bytes_from_dev);
 	st->total_slots = ld(&mem->total_slots);
-	st->used_slots = ld(&mem->used_total);
+	st->used_slots = mem_used_exact(mem);
 	st->hiwater_slots = ld(&mem->hiwater);
+	if (st->hiwater_slots < st->used_slots)
+		st->hiwater_slots = st->used_slots;
 	st->failed_maps = ld(&mem->failed_maps);
 	st->grown_pools = ld(&mem->grown_pools);
 	st->grows = ld(&mem->grows);
@@ -80,8 +97,7 @@ SWIOTLB_API int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_
 SWIOTLB_API void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem)
 {
 	if (mem)
-		atomic_store_explicit(&mem->hiwater, ld(&mem->used_total),
-				      memory_order_relaxed);
+		atomic_store_explicit(&mem->hiwater, mem_used_exact(mem), memory_order_relaxed);
 }
 
 SWIOTLB_API int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)

@@ -25,7 +25,9 @@
  * lock, so the trace itself is off there for ~4% of the maps), and how many
  * bounce addresses equal the kernel's.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -61,6 +63,7 @@ struct opts {
 	const char *json;
 	uint64_t pool_base;    /* device address given to the pool */
 	uint32_t min_align;
+	bool hot_cursor;       /* library default cursor (hot reuse) */
 };
 
 static void usage(FILE *f)
@@ -79,6 +82,8 @@ static void usage(FILE *f)
 "                      traced kernel's pool start, so that bounce addresses\n"
 "                      can be compared with the kernel's)\n"
 "      --min-align M   device min_align_mask (default 0xfff)\n"
+"      --hot-cursor    use the library's default cursor rule (hot slot reuse)\n"
+"                      instead of the kernel's forward-only cursor\n"
 "      --json FILE     write a JSON summary to FILE\n"
 "  -q, --quiet         print only the result line\n"
 "  -h, --help          this text\n", prog);
@@ -129,7 +134,7 @@ static uint64_t parse_num(const char *opt, const char *s, bool suffix)
 }
 
 enum { OPT_POOL = 256, OPT_AREAS, OPT_LIMIT, OPT_PIN, OPT_NOPIN, OPT_JSON,
-       OPT_BASE, OPT_MINALIGN };
+       OPT_BASE, OPT_MINALIGN, OPT_HOT };
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -142,6 +147,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "pool-base", required_argument, NULL, OPT_BASE },
 		{ "min-align", required_argument, NULL, OPT_MINALIGN },
+		{ "hot-cursor", no_argument, NULL, OPT_HOT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -175,6 +181,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->min_align = (uint32_t)v;
 			break;
 		}
+		case OPT_HOT: o->hot_cursor = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); exit(0);
 		case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
@@ -544,6 +551,7 @@ struct results {
 	uint64_t lib_used_mismatch, same_addr_as_kernel, in_trace_area;
 	uint64_t peak_live, peak_slots, peak_bytes, peak_lib_mappings;
 	uint64_t leftover_unmapped;
+	uint64_t first_diff_line, first_diff_kernel, first_diff_ours; /* pool offsets */
 	int64_t first_own_mismatch_line, first_lib_mismatch_line;
 };
 
@@ -780,8 +788,13 @@ static int check_map(struct replay *rp, const struct event *e, struct live *l)
 	if (!b || !swiotlb_addr_to_cpu(rp->dev, l->addr + l->size - 1) ||
 	    memcmp(b, l->buf, l->size))
 		failf(rp, &rp->r.data_errors, e, "bounce buffer does not hold the original");
-	if (l->addr - rp->pool_addr == e->tlb - rp->o.pool_base)
+	if (l->addr - rp->pool_addr == e->tlb - rp->o.pool_base) {
 		rp->r.same_addr_as_kernel++;
+	} else if (!rp->r.first_diff_line) {
+		rp->r.first_diff_line = e->line;
+		rp->r.first_diff_kernel = e->tlb - rp->o.pool_base;
+		rp->r.first_diff_ours = l->addr - rp->pool_addr;
+	}
 	slot = ((l->addr - rp->pool_addr) >> SWIOTLB_SLOT_SHIFT) - pad;
 	if (l->addr < rp->pool_addr || slot >= area_slots * rp->o.areas) {
 		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " outside the pool", l->addr);
@@ -964,7 +977,9 @@ static void dispatch(struct replay *rp, const struct event *e)
 
 static int setup(struct replay *rp)
 {
-	struct swiotlb_mem_config mc = { .size = rp->o.pool_size, .nareas = rp->o.areas };
+	/* Place like the kernel (forward-only cursor) unless --hot-cursor. */
+	struct swiotlb_mem_config mc = { .size = rp->o.pool_size, .nareas = rp->o.areas,
+					 .strict_cursor = !rp->o.hot_cursor };
 	struct swiotlb_dev_config dc = { .name = "nvme-replay", .force_bounce = true,
 					 .min_align_mask = rp->o.min_align };
 
@@ -1076,8 +1091,9 @@ static void print_report(const struct replay *rp, const struct swiotlb_stats *st
 	const struct results *r = &rp->r;
 
 	printf("swiotlb-replay: %s\n", rp->o.trace);
-	printf("  pool %zu MiB at 0x%" PRIx64 ", %u areas, min_align_mask 0x%x, %s\n",
+	printf("  pool %zu MiB at 0x%" PRIx64 ", %u areas, min_align_mask 0x%x, %s cursor, %s\n",
 	       rp->o.pool_size >> 20, rp->pool_addr, rp->o.areas, rp->o.min_align,
+	       rp->o.hot_cursor ? "hot-reuse" : "strict (kernel)",
 	       rp->pin ? "pinned to the trace's CPUs" : "not pinned");
 	printf("  events %" PRIu64 ": maps %" PRIu64 " (failed %" PRIu64 "), unmaps %" PRIu64
 	       ", syncs performed %" PRIu64 ", in-unmap syncs skipped %" PRIu64 "\n",
@@ -1109,6 +1125,13 @@ static void print_report(const struct replay *rp, const struct swiotlb_stats *st
 	printf("  maps in the trace CPU's area %" PRIu64 "/%" PRIu64 ", same bounce address as"
 	       " the kernel %" PRIu64 "/%" PRIu64 " (informational)\n", r->in_trace_area,
 	       r->maps, r->same_addr_as_kernel, r->maps);
+	if (r->first_diff_line)
+		printf("  first map placed differently from the kernel: line %" PRIu64 " (pool offset"
+		       " kernel 0x%" PRIx64 ", ours 0x%" PRIx64 ")\n", r->first_diff_line,
+		       r->first_diff_kernel, r->first_diff_ours);
+	if (r->leftover_unmapped)
+		printf("  mappings still live at the end (--limit), unmapped: %" PRIu64 "\n",
+		       r->leftover_unmapped);
 	printf("  elapsed %.2f s (%.0f events/s)\n", secs, secs > 0 ? (double)r->events / secs : 0);
 }
 
@@ -1150,14 +1173,14 @@ static int write_json(const struct replay *rp, const struct swiotlb_stats *st, d
 		" \"lib_used_mismatches\": %" PRIu64 ",\n \"own_area_used_checked\": %" PRIu64 ",\n"
 		" \"own_area_used_mismatches\": %" PRIu64 ",\n \"total_used_checked\": %" PRIu64 ",\n"
 		" \"total_used_mismatches\": %" PRIu64 ",\n \"maps_in_trace_area\": %" PRIu64 ",\n"
-		" \"same_addr_as_kernel\": %" PRIu64 ",\n \"elapsed_s\": %.3f,\n \"ok\": %s\n}\n",
+		" \"same_addr_as_kernel\": %" PRIu64 ",\n \"left_live\": %" PRIu64 ",\n \"elapsed_s\": %.3f,\n \"ok\": %s\n}\n",
 		rp->o.pool_size, rp->o.areas, rp->pin ? "true" : "false",
 		r->events, r->maps, r->maps_failed, r->unmaps, r->syncs_done, r->syncs_skipped,
 		r->unmatched, r->peak_live, r->peak_slots, r->peak_bytes, st->hiwater_slots,
 		r->offset_errors, r->data_errors, r->guard_errors, r->unmap_errors,
 		r->sync_errors, r->lib_used_mismatch, r->own_checked, r->own_mismatch,
 		r->total_checked, r->total_mismatch, r->in_trace_area, r->same_addr_as_kernel,
-		secs, failed(r) ? "false" : "true");
+		r->leftover_unmapped, secs, failed(r) ? "false" : "true");
 	return fclose(f) ? -1 : 0;
 }
 

@@ -6,7 +6,9 @@
  * free blocks themselves; free coalesces with both neighbours.  Sizes are
  * rounded up to 64 bytes.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 

@@ -16,7 +16,9 @@
  * true) so jemalloc keeps and reuses what it got, and split/merge succeed
  * since the region is one mapping.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <jemalloc/jemalloc.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -7,7 +7,9 @@
  * lookup_critnib: libcritnib (what Intel's UMF uses for its tracker):
  * critnib_find_le() keyed by the pool start, then the range check.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <critnib.h>
 #include <stdlib.h>
 
