@@ -52,7 +52,7 @@ static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 	size_t len = (size_t)rq->nslots << SLOT_SHIFT;
 
-	if (atomic_load_explicit(&p->slots[s].free_run, memory_order_relaxed) <
+	if (atomic_load_explicit(&p->free_run[s], memory_order_relaxed) <
 	    rq->nslots)
 		return false;
 	if (crosses_boundary(a, len, rq->dev->seg_boundary_mask))
@@ -67,11 +67,11 @@ static void mark_used(struct pool *p, unsigned s, unsigned n)
 	unsigned i, count = 0;
 
 	for (i = s; i < s + n; i++)
-		atomic_store_explicit(&p->slots[i].free_run, 0, memory_order_relaxed);
+		atomic_store_explicit(&p->free_run[i], 0, memory_order_relaxed);
 	for (i = s; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
-		if (!atomic_load_explicit(&p->slots[i].free_run, memory_order_relaxed))
+		if (!atomic_load_explicit(&p->free_run[i], memory_order_relaxed))
 			break;
-		atomic_store_explicit(&p->slots[i].free_run, ++count,
+		atomic_store_explicit(&p->free_run[i], ++count,
 				      memory_order_relaxed);
 	}
 }
@@ -132,6 +132,9 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 	unsigned base = ai * p->area_slots, idx, checked;
 	int found = -1;
 
+	/* cheap unlocked look first: skip a full area without its lock */
+	if (rq->nslots > p->area_slots - atomic_load_explicit(&a->used, memory_order_relaxed))
+		return -1;
 	spin_lock(&a->lock);
 	unsigned used = atomic_load_explicit(&a->used, memory_order_relaxed);
 	if (rq->nslots > p->area_slots - used ||
@@ -205,18 +208,18 @@ void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n,
 	unsigned end = first + n, count, i, used;
 
 	/* free slots after the run, up to the segment end */
-	count = (end < p->nslots && end % SEG_SLOTS) ? atomic_load_explicit(&p->slots[end].free_run,
+	count = (end < p->nslots && end % SEG_SLOTS) ? atomic_load_explicit(&p->free_run[end],
 							  memory_order_relaxed)
 				  : 0;
 	for (i = end; i-- > first;) {
-		atomic_store_explicit(&p->slots[i].free_run, ++count,
+		atomic_store_explicit(&p->free_run[i], ++count,
 				      memory_order_relaxed);
 		atomic_store_explicit(&p->slots[i].state, SLOT_FREE, memory_order_relaxed);
 	}
 	for (i = first; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
-		if (!atomic_load_explicit(&p->slots[i].free_run, memory_order_relaxed))
+		if (!atomic_load_explicit(&p->free_run[i], memory_order_relaxed))
 			break;
-		atomic_store_explicit(&p->slots[i].free_run, ++count,
+		atomic_store_explicit(&p->free_run[i], ++count,
 				      memory_order_relaxed);
 	}
 	used = atomic_load_explicit(&a->used, memory_order_relaxed) - n;

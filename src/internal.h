@@ -165,11 +165,12 @@ static inline unsigned current_cpu(void)
 }
 
 /*
- * Slot metadata.
+ * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
+ * its segment; 0 = in use) is kept apart, in pool->free_run, one byte per
+ * slot: the search and the release walk it slot by slot (up to a whole
+ * segment backwards), and 128 bytes are two cache lines where 128 slot
+ * records would be 64.
  *
- * free_run: the kernel's 'list': number of free slots from this one to the
- *   end of its segment (0 = in use).  An allocation needs free_run >= n at
- *   its first slot.
  * head: for a used slot, the index (pool-relative) of the first data slot
  *   of its mapping, so a sync in the middle of a mapping finds the mapping.
  * pad: on a head slot, the padding slots allocated in front of it.
@@ -181,7 +182,6 @@ static inline unsigned current_cpu(void)
 enum slot_state { SLOT_FREE = 0, SLOT_MAPPED = 1, SLOT_COHERENT = 2, SLOT_TAIL = 3 };
 
 struct slot {
-	_Atomic uint8_t free_run;     /* <= SEG_SLOTS */
 	_Atomic uint8_t state;        /* enum slot_state */
 	_Atomic uint8_t dir;          /* head: enum swiotlb_dir */
 	_Atomic uint8_t pad;          /* head: padding slots before it */
@@ -234,6 +234,7 @@ struct pool {
 	struct swiotlb_mem *mem;
 	size_t alloc_len;             /* bytes obtained from the provider */
 	struct slot *slots;
+	_Atomic uint8_t *free_run;    /* per slot; see struct slot */
 	struct area *areas;
 
 	/* shrinker bookkeeping (growth thread only) */

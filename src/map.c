@@ -86,10 +86,21 @@ static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *
 	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
 }
 
+/* Is area ai of p at least 3/4 used?  With several areas, growth starts
+ * early when a map found room only in its last choice of area and that
+ * area is crowded, so that a ramp is served by grown pools rather than
+ * transient ones, without growing while most of the pools are still free.
+ * With one area, growth starts when everything is full, as in the kernel. */
+static bool area_crowded(const struct pool *p, unsigned ai)
+{
+	return atomic_load_explicit(&p->areas[ai].used, memory_order_relaxed) * 4 >=
+	       p->area_slots * 3;
+}
+
 /*
  * Claim slots in the shared pools, area-major: the calling CPU's area in
  * every pool first, then the next area in every pool, and so on.  Asks for
- * growth when the CPU's own areas were all full.  Caller is inside an RCU
+ * growth early (area_crowded()).  Caller is inside an RCU
  * read-side section.  Returns the first slot of the run, or -1.
  */
 static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
@@ -108,8 +119,9 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 				continue;
 			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
-				if (i > 0)
-					grow_request(mem); /* own areas full: grow early */
+				if (i > 0 && i == mem->nareas - 1 &&
+				    area_crowded(p, (cpu + i) & (p->nareas - 1)))
+					grow_request(mem); /* grow before all is full */
 				*out = p;
 				return slot;
 			}

@@ -28,7 +28,7 @@ static void slots_init(struct pool *p)
 		unsigned to_seg_end = SEG_SLOTS - (i % SEG_SLOTS);
 		unsigned to_pool_end = p->nslots - i;
 
-		atomic_init(&p->slots[i].free_run,
+		atomic_init(&p->free_run[i],
 			    to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
 		atomic_init(&p->slots[i].state, SLOT_FREE);
 	}
@@ -89,7 +89,8 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	CDS_INIT_LIST_HEAD(&p->dev_node);
 	p->slots = calloc(nslots, sizeof(*p->slots));
-	if (!p->slots || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
+	p->free_run = calloc(nslots, sizeof(*p->free_run));
+	if (!p->slots || !p->free_run || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
 		goto fail;
 	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, align, limit,
 				&cpu, &addr) < 0) {
@@ -103,6 +104,7 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	return p;
 fail:
 	free(p->slots);
+	free(p->free_run);
 	free(p->areas);
 	free(p);
 	return NULL;
@@ -118,6 +120,7 @@ void pool_destroy(struct pool *p)
 	atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
 	free(p->areas);
 	free(p->slots);
+	free(p->free_run);
 	free(p);
 }
 
