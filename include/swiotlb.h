@@ -302,11 +302,33 @@ int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 
 /**
  * True when addr lies in a bounce pool this device may use (a shared pool
- * of its memory or one of its own transient pools).  For a device that has
- * never bounced this is one load.  Lock-free; safe against concurrent pool
- * growth and shrinking.
+ * of its memory or one of its own transient pools).  Lock-free; safe
+ * against concurrent pool growth and shrinking.
+ *
+ * For a device that has never bounced this is one load, inlined: the first
+ * member of struct swiotlb_dev is its "has bounced" flag (an _Atomic bool;
+ * part of the ABI), read after an acquire fence that pairs with the
+ * library's release fence on the map path.  C++ and pre-C11 callers get
+ * the same function out of line.
  */
+bool swiotlb__is_bounce_lookup(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
+#if !defined(__cplusplus) && !defined(SWIOTLB_BUILDING) && defined(__STDC_VERSION__) && \
+	__STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+static inline bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	if (!dev)
+		return false;
+	/* pairs with the release fence in the library's map path */
+	atomic_thread_fence(memory_order_acquire);
+	if (!atomic_load_explicit((const _Atomic bool *)(const void *)dev,
+				  memory_order_relaxed))
+		return false;
+	return swiotlb__is_bounce_lookup(dev, addr);
+}
+#else
 bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
+#endif
 
 /** The CPU address of a device address inside a bounce pool of this device
  *  (what an emulated device uses to perform the DMA); NULL if addr is not

@@ -345,7 +345,9 @@ struct swiotlb_mem {
 
 struct swiotlb_dev {
 	/* Set once the device has bounced; never cleared.  Read first by every
-	 * unmap/sync/is_bounce: see map_bounce() and lookup_pool(). */
+	 * unmap/sync/is_bounce: see map_finish() and dev_may_have_bounced().
+	 * MUST stay the first member: swiotlb.h's inline swiotlb_is_bounce()
+	 * reads it. */
 	_Atomic bool bounced;
 	struct swiotlb_mem *mem;
 	uint64_t dma_mask;                 /* all ones when the config said 0 */
@@ -364,6 +366,8 @@ struct swiotlb_dev {
 	_Atomic uint64_t failed_maps, largest_failed, errors;
 	_Atomic uint64_t transient_live;
 };
+_Static_assert(offsetof(struct swiotlb_dev, bounced) == 0,
+	       "swiotlb.h's inline swiotlb_is_bounce() reads the first member");
 
 /* Per-CPU slice of a device's counters: two threads mapping for one device
  * on two CPUs never write the same cache line.  A shard's unmaps may exceed

@@ -619,7 +619,14 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 
 /* ---- lookups ---- */
 
+/* The out-of-line is_bounce (the header inlines the never-bounced check
+ * for C11 callers and calls swiotlb__is_bounce_lookup() after it). */
 SWIOTLB_API bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	return swiotlb__is_bounce_lookup(dev, addr);
+}
+
+SWIOTLB_API bool swiotlb__is_bounce_lookup(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
 {
 	bool found;
 
