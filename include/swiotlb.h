@@ -343,7 +343,10 @@ size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
 struct swiotlb_stats {
 	uint64_t total_slots;       /* slots in all shared pools */
 	uint64_t used_slots;        /* slots in use in shared pools */
-	uint64_t hiwater_slots;     /* highest used_slots seen */
+	uint64_t hiwater_slots;     /* highest used_slots seen: exact with one
+				       area; with n areas it may miss up to
+				       32*n slots of a peak (never below
+				       used_slots); docs/DESIGN.md */
 	uint64_t mappings;          /* live bounce mappings (all pools) */
 	uint64_t maps;              /* successful bounce maps, ever */
 	uint64_t bytes_to_device;   /* bytes copied CPU -> bounce */
