@@ -426,6 +426,7 @@ static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t a
 {
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
 	swiotlb_addr_t start;
+	size_t msize;
 	enum swiotlb_dir mdir;
 	unsigned char *orig, *bounce;
 
@@ -433,8 +434,9 @@ static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t a
 		return reject(dev, -EINVAL, "sync: not inside a live mapping", addr, size);
 	start = head_addr(p, (unsigned)h);
 	mdir = atomic_load_explicit(&p->slots[h].dir, memory_order_relaxed);
-	if (addr < start ||
-	    addr - start + size > atomic_load_explicit(&p->slots[h].size, memory_order_relaxed))
+	msize = atomic_load_explicit(&p->slots[h].size, memory_order_relaxed);
+	/* written so that no sum can overflow (size may be anything) */
+	if (addr < start || size > msize || addr - start > msize - size)
 		return reject(dev, -EINVAL, "sync: range outside the mapping", addr, size);
 	if (mdir != SWIOTLB_BIDIRECTIONAL && mdir != dir)
 		return reject(dev, -EINVAL, "sync: direction differs from the mapping's",

@@ -139,6 +139,9 @@ static void test_unmap_args(void)
 	}
 	/* out-of-range syncs */
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, a, SZ + 1, SWIOTLB_FROM_DEVICE));
+	/* sizes whose sum with the offset wraps around (found by fuzz_api) */
+	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, a + 1, SIZE_MAX, SWIOTLB_FROM_DEVICE));
+	EINVAL_ON_DEV(swiotlb_sync_for_device(dev, a + 5, (size_t)-4, SWIOTLB_FROM_DEVICE));
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, a + SZ - 1, 2, SWIOTLB_FROM_DEVICE));
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, fr, 2, SWIOTLB_FROM_DEVICE));
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, a, 10, (enum swiotlb_dir)7));
