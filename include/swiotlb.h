@@ -291,7 +291,8 @@ int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
  * swiotlb_alloc): page-aligned, zeroed memory that both the CPU and the
  * device use without syncs, e.g. for descriptor rings.  Returns the CPU
  * pointer and sets *out to the device address; NULL with errno set
- * (EINVAL, E2BIG over swiotlb_max_mapping_size(), ENOSPC).
+ * (EINVAL, E2BIG over one segment (256 KiB), ENOSPC).  The device's
+ * min_align_mask does not apply (there is no original to align to).
  */
 void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out);
 

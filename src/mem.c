@@ -70,8 +70,9 @@ int mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 		pthread_mutex_unlock(&mem->lock);
 		return rc;
 	}
-	set_replace(mem, s);
+	/* counted before mappers can use it: used never exceeds total */
 	stat_add(&mem->total_slots, p->nslots);
+	set_replace(mem, s);
 	if (p->kind == POOL_GROWN)
 		stat_add(&mem->grown_pools, 1);
 	pthread_mutex_unlock(&mem->lock);
