@@ -260,15 +260,31 @@ struct pool_set {
  * until an empty bucket, comparing the address against each candidate
  * pool's [start, end).  See lookup.c for why this beats a list or a tree.
  */
-#define LOOKUP_GRANULE_SHIFT 21
+/* 512 KiB granules: twice the smallest pool we grow (one segment), so a
+ * granule rarely holds more than two shared pools and a probe rarely goes
+ * past one bucket; a 64 MiB pool takes 128 buckets.  (2 MiB granules made
+ * lookups among many 32 KiB..1 MiB pools 2x slower: longer probes.) */
+#define LOOKUP_GRANULE_SHIFT 19
 #define LOOKUP_TOMBSTONE ((struct pool *)1)
+
+/* A bucket carries a copy of what the lookup compares (the pool's range and
+ * owner), so a lookup touches one bucket line and no pool descriptor.  The
+ * copy is written before the pool pointer is released into the bucket and
+ * never changes while the table lives: deleting stores a tombstone in
+ * 'pool', and a tombstoned bucket is not reused before the table is
+ * rebuilt. */
+struct lookup_bucket {
+	_Atomic(struct pool *) pool;  /* NULL = empty, LOOKUP_TOMBSTONE */
+	_Atomic swiotlb_addr_t start, end;
+	_Atomic(const struct swiotlb_dev *) owner;
+};
 
 struct lookup_table {
 	size_t mask;                  /* buckets - 1 */
 	size_t used;                  /* live entries (writer only) */
 	size_t tombstones;            /* writer only */
 	struct rcu_head rcu;
-	_Atomic(struct pool *) bucket[];
+	struct lookup_bucket bucket[];
 };
 
 struct lookup {
@@ -454,7 +470,8 @@ int lookup_init(struct lookup *lk);
 void lookup_fini(struct lookup *lk);
 int pool_publish(struct lookup *lk, struct pool *p);
 void pool_unpublish(struct lookup *lk, struct pool *p);
-struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr);
+struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
+			 const struct swiotlb_dev *dev);
 struct pool *lookup_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
 
 /*

@@ -6,19 +6,21 @@
  * number of pools: ~4.5 us at 4096); a crit-bit tree (libcritnib find_le)
  * costs a dependent load per bit level (20-60 ns).  Pools do not overlap,
  * so an address belongs to at most one pool, and a pool of any size
- * touches only a few 2 MiB granules.  We therefore hash the granule number
+ * touches only a few 512 KiB granules.  We therefore hash the granule number
  * of the address into an open-addressing table whose buckets hold pool
- * pointers (one bucket per granule a pool touches), and compare the address
- * with the candidate pool's [start, end).  A lookup is one hash, usually one
- * bucket load and one descriptor load, whatever the number of pools.
+ * pointers and a copy of their range and owner (one bucket per granule a
+ * pool touches), and compare the address with each candidate's
+ * [start, end).  A lookup is one hash and usually one bucket line, whatever
+ * the number of pools; the pool descriptor is not touched.
  * Granules shared by small pools just make the probe sequence a little
  * longer.  docs/DESIGN.md has the measurements.
  *
  * Writers (pool add/remove: rare, never on the map fast path except for
- * transient pools) take lk->writer.  They insert in place with a
- * store-release of the bucket (after the descriptor is complete), delete by
- * storing a tombstone, and rebuild into a fresh table when tombstones or
- * load grow; the old table is freed after an RCU grace period.
+ * transient pools) take lk->writer.  They insert into empty buckets with a
+ * store-release of the pool pointer (after the bucket's copy and the
+ * descriptor are complete), delete by storing a tombstone, and rebuild into
+ * a fresh table when tombstones or load grow; the old table is freed after
+ * an RCU grace period.
  * Readers run inside urcu_bp_read_lock() and never block.
  */
 #include <stdlib.h>
@@ -44,7 +46,7 @@ static struct lookup_table *table_new(size_t buckets)
 		return NULL;
 	t->mask = buckets - 1;
 	for (size_t i = 0; i < buckets; i++)
-		atomic_init(&t->bucket[i], NULL);
+		atomic_init(&t->bucket[i].pool, NULL);
 	return t;
 }
 
@@ -54,9 +56,10 @@ static size_t pool_granules(const struct pool *p)
 			(p->start >> LOOKUP_GRANULE_SHIFT)) + 1;
 }
 
-/* Put p into every bucket chain of its granules (writer lock held).
- * Pairs: the store-release publishes p's descriptor to the load-acquire in
- * lookup_find(). */
+/* Put p into every bucket chain of its granules (writer lock held), in
+ * empty buckets only (see struct lookup_bucket).  The store-release of the
+ * pool pointer publishes the bucket's copy and p's descriptor to the
+ * load-acquire in lookup_find(). */
 static void table_insert(struct lookup_table *t, struct pool *p)
 {
 	swiotlb_addr_t g = p->start >> LOOKUP_GRANULE_SHIFT;
@@ -66,13 +69,16 @@ static void table_insert(struct lookup_table *t, struct pool *p)
 		size_t i = granule_hash(g, t->mask);
 		struct pool *cur;
 
-		while ((cur = atomic_load_explicit(&t->bucket[i], memory_order_relaxed)) &&
-		       cur != LOOKUP_TOMBSTONE)
+		struct lookup_bucket *b;
+
+		while ((cur = atomic_load_explicit(&t->bucket[i].pool, memory_order_relaxed)))
 			i = (i + 1) & t->mask;
-		if (cur == LOOKUP_TOMBSTONE)
-			t->tombstones--;
+		b = &t->bucket[i];
+		atomic_store_explicit(&b->start, p->start, memory_order_relaxed);
+		atomic_store_explicit(&b->end, p->end, memory_order_relaxed);
+		atomic_store_explicit(&b->owner, p->owner, memory_order_relaxed);
 		/* pairs with the load-acquire in lookup_find() */
-		atomic_store_explicit(&t->bucket[i], p, memory_order_release);
+		atomic_store_explicit(&b->pool, p, memory_order_release);
 		t->used++;
 	}
 }
@@ -165,13 +171,14 @@ void pool_unpublish(struct lookup *lk, struct pool *p)
 		size_t i = granule_hash(g, t->mask);
 		struct pool *cur;
 
-		while ((cur = atomic_load_explicit(&t->bucket[i], memory_order_relaxed)) &&
+		while ((cur = atomic_load_explicit(&t->bucket[i].pool, memory_order_relaxed)) &&
 		       cur != p)
 			i = (i + 1) & t->mask;
 		if (cur != p)
 			continue;
 		/* ordered before reuse by the grace period in pool_free_rcu() */
-		atomic_store_explicit(&t->bucket[i], LOOKUP_TOMBSTONE, memory_order_relaxed);
+		atomic_store_explicit(&t->bucket[i].pool, LOOKUP_TOMBSTONE,
+				      memory_order_relaxed);
 		t->used--;
 		t->tombstones++;
 	}
@@ -182,23 +189,35 @@ void pool_unpublish(struct lookup *lk, struct pool *p)
 }
 
 /*
- * The pool containing device address addr, or NULL.  Caller is inside an
- * RCU read-side section.  Lock-free, no allocation, no syscall.
+ * The pool containing device address addr, or NULL; a transient pool only
+ * when dev owns it (dev NULL: any).  Caller is inside an RCU read-side
+ * section.  Lock-free, no allocation, no syscall; reads bucket lines only,
+ * not the pool descriptor.
  */
-struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr)
+struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
+			 const struct swiotlb_dev *dev)
 {
 	/* pairs with the store-release in table_rebuild() */
 	struct lookup_table *t = atomic_load_explicit(&lk->table, memory_order_acquire);
 	size_t i = granule_hash(addr >> LOOKUP_GRANULE_SHIFT, t->mask);
+	const struct lookup_bucket *b;
 	struct pool *p;
 
-	/* pairs with the store-release in table_insert() (pool_publish()) */
-	while ((p = atomic_load_explicit(&t->bucket[i], memory_order_acquire))) {
-		if (p != LOOKUP_TOMBSTONE && addr - p->start < p->end - p->start)
-			return p;
-		i = (i + 1) & t->mask;
+	for (;; i = (i + 1) & t->mask) {
+		b = &t->bucket[i];
+		/* pairs with the store-release in table_insert() (pool_publish()) */
+		p = atomic_load_explicit(&b->pool, memory_order_acquire);
+		if (!p)
+			return NULL;
+		if (p == LOOKUP_TOMBSTONE)
+			continue;
+		swiotlb_addr_t start = atomic_load_explicit(&b->start, memory_order_relaxed);
+		if (addr - start < atomic_load_explicit(&b->end, memory_order_relaxed) - start)
+			break;
 	}
-	return NULL;
+	/* the range matched: pools do not overlap, so this is the pool */
+	const struct swiotlb_dev *owner = atomic_load_explicit(&b->owner, memory_order_relaxed);
+	return !owner || !dev || owner == dev ? p : NULL;
 }
 
 /*
@@ -208,11 +227,7 @@ struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr)
  */
 struct pool *lookup_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
 {
-	struct pool *p = lookup_find(&dev->mem->index, addr);
-
-	if (p && p->owner && p->owner != dev)
-		return NULL;
-	return p;
+	return lookup_find(&dev->mem->index, addr, dev);
 }
 
 void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
