@@ -87,8 +87,8 @@ static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *
 }
 
 /* Is area ai of p at least 3/4 used?  With several areas, growth starts
- * early when a map found room only in its last choice of area and that
- * area is crowded, so that a ramp is served by grown pools rather than
+ * early when a map found room only in its last choice of area of the last
+ * pool (everything else is full) and that area is crowded, so that a ramp is served by grown pools rather than
  * transient ones, without growing while most of the pools are still free.
  * With one area, growth starts when everything is full, as in the kernel. */
 static bool area_crowded(const struct pool *p, unsigned ai)
@@ -119,7 +119,7 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 				continue;
 			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
-				if (i > 0 && i == mem->nareas - 1 &&
+				if (i > 0 && i == mem->nareas - 1 && j == s->n - 1 &&
 				    area_crowded(p, (cpu + i) & (p->nareas - 1)))
 					grow_request(mem); /* grow before all is full */
 				*out = p;
