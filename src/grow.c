@@ -107,17 +107,6 @@ static void shrink_scan(struct swiotlb_mem *mem)
 	}
 }
 
-static void deadline_after_ms(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 static void *grow_thread_main(void *arg)
 {
 	struct swiotlb_mem *mem = arg;
@@ -130,7 +119,7 @@ static void *grow_thread_main(void *arg)
 		if (!atomic_load_explicit(&mem->grow_pending, memory_order_relaxed)) {
 			struct timespec ts;
 
-			deadline_after_ms(&ts, period ? period : 1000);
+			deadline_after_ms(CLOCK_REALTIME, period ? period : 1000, &ts);
 			pthread_cond_timedwait(&mem->grow_cond, &mem->grow_lock, &ts);
 		}
 		if (mem->grow_stop)

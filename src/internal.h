@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Inline liburcu's read side (LGPL-compatible).  Sanitizer builds call the
  * out-of-line functions instead: UBSan flags liburcu's own header code
@@ -531,6 +532,7 @@ void mem_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
 
 /* stats.c */
 uint64_t now_ns(void);
+void deadline_after_ms(clockid_t clock, unsigned ms, struct timespec *ts);
 static inline void stat_add(_Atomic uint64_t *c, uint64_t v)
 {
 	atomic_fetch_add_explicit(c, v, memory_order_relaxed);

@@ -36,6 +36,18 @@ uint64_t mem_used_exact(const struct swiotlb_mem *mem)
 	return used;
 }
 
+/* *ts = now (on clock) + ms: an absolute deadline for a timed wait. */
+void deadline_after_ms(clockid_t clock, unsigned ms, struct timespec *ts)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 static inline uint64_t ld(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);

@@ -72,17 +72,6 @@ static void dequeue(struct waitq *q, struct waiter *w)
 		pthread_cond_signal(&q->head->cond);
 }
 
-static void abs_deadline(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 /*
  * Wait until try_alloc(ctx) returns 0 (its result is returned) or
  * timeout_ms passes (-ETIMEDOUT).  try_alloc runs with q->lock held and
@@ -102,7 +91,7 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w.cond, &attr);
 	pthread_condattr_destroy(&attr);
-	abs_deadline(&deadline, timeout_ms);
+	deadline_after_ms(CLOCK_MONOTONIC, timeout_ms, &deadline);
 
 	pthread_mutex_lock(&q->lock);
 	enqueue(q, &w);
