@@ -135,14 +135,23 @@ static unsigned default_nareas(void)
 	return n;
 }
 
+/* Say why a configuration is refused, through its own log callback. */
+static int config_refuse(const struct swiotlb_mem_config *c, const char *why)
+{
+	struct swiotlb_mem tmp = { .log = c->log, .log_ctx = c->log_ctx };
+
+	mem_log(&tmp, SWIOTLB_LOG_ERR, "swiotlb_mem_create: %s", why);
+	return -EINVAL;
+}
+
 static int config_check(const struct swiotlb_mem_config *c)
 {
 	if (c->nareas & (c->nareas - 1))
-		return -EINVAL; /* not a power of two */
+		return config_refuse(c, "nareas must be 0 or a power of two");
 	if (c->provider && (!c->provider->alloc || !c->provider->free))
-		return -EINVAL;
+		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
-		return -EINVAL;
+		return config_refuse(c, "max_size is smaller than the initial pool");
 	return 0;
 }
 
@@ -171,8 +180,19 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->nareas = c->nareas ? c->nareas : default_nareas();
 }
 
+/* urcu-bp needs its fork hooks around fork() (its registry lock and the
+ * call_rcu worker); a library cannot ask every caller to add them, so the
+ * first memory registers them.  In a child the growth thread of an
+ * inherited memory is gone: maps still work, with transient pools. */
+static void fork_hooks_register(void)
+{
+	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent,
+		       urcu_bp_after_fork_child);
+}
+
 SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
 {
+	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 	static const struct swiotlb_mem_config defaults;
 	const struct swiotlb_mem_config *c = cfg ? cfg : &defaults;
 	size_t size = c->size ? c->size : DEFAULT_POOL_SIZE;
@@ -180,6 +200,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_conf
 	struct pool *p;
 	int rc = config_check(c);
 
+	pthread_once(&fork_once, fork_hooks_register);
 	if (rc < 0) {
 		errno = -rc;
 		return NULL;
