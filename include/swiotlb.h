@@ -20,6 +20,10 @@
  * a thread other than the one that mapped it; the caller hands the device
  * address over through its own memory (a ring, a struct) with any ordering,
  * even relaxed: the library's own barriers make the unmap find the mapping.
+ *
+ * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
+ * inherited dynamic memory has no growth thread: maps that find the pools
+ * full are served by transient pools.
  */
 #ifndef SWIOTLB_H
 #define SWIOTLB_H
