@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <urcu/rculist.h>
+
 #include "internal.h"
 
 static size_t pools_bytes_allowed(struct swiotlb_mem *mem, size_t want)
@@ -216,7 +218,7 @@ struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq
 	/* one mapping per transient pool: nothing else may land here */
 	atomic_store_explicit(&p->retired, true, memory_order_relaxed);
 	pthread_mutex_lock(&dev->lock);
-	cds_list_add(&p->dev_node, &dev->transients);
+	cds_list_add_rcu(&p->dev_node, &dev->transients);
 	pthread_mutex_unlock(&dev->lock);
 	stat_add(&dev->transient_live, 1);
 	stat_add(&mem->transient_live, 1);
@@ -233,7 +235,7 @@ void transient_release(struct pool *p)
 
 	pool_unpublish(&mem->index, p);
 	pthread_mutex_lock(&dev->lock);
-	cds_list_del(&p->dev_node);
+	cds_list_del_rcu(&p->dev_node);
 	pthread_mutex_unlock(&dev->lock);
 	atomic_fetch_sub_explicit(&dev->transient_live, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&mem->transient_live, 1, memory_order_relaxed);

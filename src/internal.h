@@ -375,7 +375,11 @@ struct swiotlb_dev {
 	void *direct_ctx;
 	char name[48];
 
-	pthread_mutex_t lock;              /* transients list */
+	/* The device's transient pools: an RCU list (writers hold 'lock',
+	 * readers walk it under urcu_bp_read_lock(); entries are freed after a
+	 * grace period).  Lookups do not walk it: transient pools are also in
+	 * the memory's index, with this device as owner. */
+	pthread_mutex_t lock;
 	struct cds_list_head transients;
 
 	unsigned nshards;
