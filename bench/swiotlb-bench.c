@@ -654,7 +654,9 @@ static void *worker_main(void *arg)
 				unsigned spins = 0;
 
 				/* acquire: the unmapper's copy-back into buf
-				 * happened before it freed the entry */
+				 * happened before it freed the entry; pairs
+				 * with the release stores of slot[idx] = 0 in
+				 * worker_main()'s unmapper branch and drain */
 				while (atomic_load_explicit(&w->ring->slot[idx],
 							    memory_order_acquire)) {
 					if (atomic_load_explicit(&sh->phase, memory_order_relaxed) == 2)
@@ -698,6 +700,8 @@ static void *worker_main(void *arg)
 					c3 = cycles();
 					sample_add(&w->unmap_s, c3 - c2);
 				}
+				/* pairs with the acquire load of slot[idx] in
+				 * worker_main()'s mapper branch */
 				atomic_store_explicit(&w->ring->slot[idx], 0,
 						      memory_order_release);
 				done++;
@@ -721,6 +725,8 @@ static void *worker_main(void *arg)
 out:
 	w->cpu_last = thread_cpu_ns();
 	if (w->role == ROLE_MAPPER) {
+		/* pairs with the acquire load of mapper_done in the drain
+		 * loop below (unmapper side of worker_main()) */
 		atomic_store_explicit(&w->ring->mapper_done, 1, memory_order_release);
 	} else if (w->role == ROLE_UNMAPPER) {
 		unsigned spins = 0;
@@ -732,6 +738,8 @@ out:
 							  memory_order_relaxed);
 
 			if (!h) {
+				/* pairs with the release store of mapper_done
+				 * above (mapper side of worker_main()) */
 				if (atomic_load_explicit(&w->ring->mapper_done,
 							 memory_order_acquire) &&
 				    !atomic_load_explicit(&w->ring->slot[idx],
@@ -744,6 +752,8 @@ out:
 			if (p->unmap(t, h - 1, w->ring->src + (size_t)idx * size,
 				     size, sh->dir))
 				w->errors++;
+			/* pairs with the acquire load of slot[idx] in
+			 * worker_main()'s mapper branch */
 			atomic_store_explicit(&w->ring->slot[idx], 0, memory_order_release);
 		}
 	}
@@ -825,9 +835,11 @@ static int run_map_bench(const struct peer *p, size_t size, int nthreads,
 			break;
 		sleep_s(0.001);
 	}
-	atomic_store(&sh.phase, 1);
+	/* phase only steers the workers (read relaxed); the results are
+	 * read after pthread_join(): relaxed */
+	atomic_store_explicit(&sh.phase, 1, memory_order_relaxed);
 	sleep_s(o.seconds);
-	atomic_store(&sh.phase, 2);
+	atomic_store_explicit(&sh.phase, 2, memory_order_relaxed);
 	for (i = 0; i < nw; i++) {
 		pthread_join(w[i].th, NULL);
 		if (w[i].ops && w[i].t_last > w[i].t_first) {
@@ -1464,7 +1476,8 @@ static int cmd_growth(struct jw *w)
 			break;
 		sleep_s(0.005);
 	}
-	atomic_store(&stop, 1);
+	/* stop flag only (read relaxed); results are read after pthread_join() */
+	atomic_store_explicit(&stop, 1, memory_order_relaxed);
 	for (i = 0; i < nt; i++) {
 		pthread_join(g[i].th, NULL);
 		maps += g[i].maps;

@@ -376,7 +376,7 @@ static void err_count(struct demo *d, const char *fmt, ...)
 {
 	va_list ap;
 
-	atomic_fetch_add(&d->c.errors, 1);
+	atomic_fetch_add_explicit(&d->c.errors, 1, memory_order_relaxed); /* counter */
 	fprintf(stderr, "%s: error: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -388,7 +388,8 @@ static void err_count(struct demo *d, const char *fmt, ...)
 static void demo_log(void *ctx, enum swiotlb_log_level level, const char *msg)
 {
 	struct demo *d = ctx;
-	uint64_t n = atomic_fetch_add(&d->c.log_lines, 1);
+	/* counter: relaxed */
+	uint64_t n = atomic_fetch_add_explicit(&d->c.log_lines, 1, memory_order_relaxed);
 
 	if (!d->o.quiet && n < 5)
 		fprintf(stderr, "[lib %d] %s\n", (int)level, msg);
@@ -428,6 +429,7 @@ static unsigned device_poll(struct queue *q)
 {
 	struct ring_page *r = q->hw;
 	uint32_t cons = atomic_load_explicit(&r->sq_cons, memory_order_relaxed);
+	/* pairs with the release store of sq_prod in post() */
 	uint32_t prod = atomic_load_explicit(&r->sq_prod, memory_order_acquire);
 	unsigned n = 0;
 
@@ -445,9 +447,11 @@ static unsigned device_poll(struct queue *q)
 		atomic_store_explicit(&c->id, id, memory_order_relaxed);
 		atomic_store_explicit(&c->status, st, memory_order_relaxed);
 		atomic_store_explicit(&c->csum, csum, memory_order_relaxed);
-		/* Publishes the completion and the DMA'd bounce bytes. */
+		/* Publishes the completion and the DMA'd bounce bytes; pairs
+		 * with the acquire load of cq_prod in completion_poll(). */
 		atomic_store_explicit(&r->cq_prod, cp + 1, memory_order_release);
 	}
+	/* pairs with the acquire load of sq_cons in post() */
 	atomic_store_explicit(&r->sq_cons, cons, memory_order_release);
 	return n;
 }
@@ -465,12 +469,15 @@ static void *device_thread(void *arg)
 		if (!d->q[i].hw) {
 			err_count(d, "%s: ring address 0x%" PRIx64 " is not a bounce address",
 				  d->q[i].name, d->q[i].ring_addr);
+			/* pairs with the acquire load of device_exited in
+			 * completion_thread() */
 			atomic_store_explicit(&d->device_exited, true, memory_order_release);
 			return NULL;
 		}
 	}
 	for (;;) {
 		unsigned n = 0;
+		/* pairs with the release store of submit_done in run_mapper() */
 		bool done = atomic_load_explicit(&d->submit_done, memory_order_acquire);
 
 		for (int i = 0; i < NQUEUES; i++)
@@ -483,6 +490,7 @@ static void *device_thread(void *arg)
 			idle_wait(&spins);
 		}
 	}
+	/* pairs with the acquire load of device_exited in completion_thread() */
 	atomic_store_explicit(&d->device_exited, true, memory_order_release);
 	return NULL;
 }
@@ -542,14 +550,16 @@ static void complete_one(struct demo *d, struct request *rq, int status,
 	if (rq->dir == SWIOTLB_TO_DEVICE && csum != rq->csum)
 		bad += 1;
 	if (bad) {
-		atomic_fetch_add(&d->c.mismatch_bytes, bad);
-		if (atomic_fetch_add(&d->c.mismatch_ops, 1) < 10)
+		/* counters: relaxed */
+		atomic_fetch_add_explicit(&d->c.mismatch_bytes, bad, memory_order_relaxed);
+		if (atomic_fetch_add_explicit(&d->c.mismatch_ops, 1, memory_order_relaxed) < 10)
 			fprintf(stderr, "%s: MISMATCH %s id %u dir %d size %zu: %" PRIu64
 				" wrong bytes\n", prog, rq->q->name, rq->id, rq->dir,
 				rq->size, bad);
 	}
 	atomic_fetch_add_explicit(&d->c.completed, 1, memory_order_relaxed);
-	/* Hands the tag back to the mapper (release: our reads are done). */
+	/* Hands the tag back to the mapper (release: our reads are done);
+	 * pairs with the acquire load of busy in submit_batch(). */
 	atomic_store_explicit(&rq->busy, 0, memory_order_release);
 }
 
@@ -557,6 +567,7 @@ static unsigned completion_poll(struct demo *d, struct queue *q)
 {
 	struct ring_page *r = q->drv;
 	uint32_t cons = atomic_load_explicit(&r->cq_cons, memory_order_relaxed);
+	/* pairs with the release store of cq_prod in device_poll() */
 	uint32_t prod = atomic_load_explicit(&r->cq_prod, memory_order_acquire);
 	unsigned n = 0;
 
@@ -573,6 +584,9 @@ static unsigned completion_poll(struct demo *d, struct queue *q)
 		}
 		complete_one(d, rq, st, csum);
 	}
+	/* No acquire partner: the device never reads cq_cons (at most NTAGS ==
+	 * RING_SLOTS requests are in flight, the completion ring cannot
+	 * overflow); the release is kept as the ring protocol's. */
 	atomic_store_explicit(&r->cq_cons, cons, memory_order_release);
 	return n;
 }
@@ -585,7 +599,9 @@ static void *completion_thread(void *arg)
 	unsigned spins = 0;
 
 	for (;;) {
+		/* pairs with the release stores of device_exited in device_thread() */
 		bool gone = atomic_load_explicit(&d->device_exited, memory_order_acquire);
+		/* pairs with the release store of submit_done in run_mapper() */
 		bool done = atomic_load_explicit(&d->submit_done, memory_order_acquire);
 		unsigned n = 0;
 
@@ -595,7 +611,11 @@ static void *completion_thread(void *arg)
 			spins = 0;
 			continue;
 		}
-		if ((done && atomic_load(&d->c.completed) == atomic_load(&d->submitted)) ||
+		/* relaxed: completed is written only by this thread; submitted's
+		 * final value is published by the release store of submit_done
+		 * in run_mapper(), acquired above */
+		if ((done && atomic_load_explicit(&d->c.completed, memory_order_relaxed) ==
+			     atomic_load_explicit(&d->submitted, memory_order_relaxed)) ||
 		    gone)
 			break;
 		idle_wait(&spins);
@@ -693,7 +713,9 @@ static int map_retry(struct demo *d, struct request *rq)
 	double give_up = 0;
 
 	for (;;) {
-		uint64_t seen = atomic_load(&d->c.completed);
+		/* progress counter, relaxed: nothing is read through it (the
+		 * library orders the slots); submitted is this thread's own */
+		uint64_t seen = atomic_load_explicit(&d->c.completed, memory_order_relaxed);
 		int err = swiotlb_map(rq->q->dev, rq->buf, rq->size, rq->dir,
 				      SWIOTLB_ATTR_NO_WARN, &rq->addr);
 		unsigned spins = 0;
@@ -701,7 +723,7 @@ static int map_retry(struct demo *d, struct request *rq)
 		if (err != -ENOSPC)
 			return err;
 		d->c.enospc_retries++;
-		if (seen == atomic_load(&d->submitted)) {
+		if (seen == atomic_load_explicit(&d->submitted, memory_order_relaxed)) {
 			struct timespec ts = { 0, 1000 * 1000 };
 
 			if (give_up == 0)
@@ -711,7 +733,7 @@ static int map_retry(struct demo *d, struct request *rq)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		while (atomic_load(&d->c.completed) == seen)
+		while (atomic_load_explicit(&d->c.completed, memory_order_relaxed) == seen)
 			idle_wait(&spins);
 	}
 }
@@ -724,13 +746,17 @@ static void post(struct demo *d, struct request *rq)
 	uint32_t prod = atomic_load_explicit(&r->sq_prod, memory_order_relaxed);
 	struct dma_desc *e = &r->sq[prod % RING_SLOTS];
 
+	/* pairs with the release store of sq_cons in device_poll() */
 	if (prod - atomic_load_explicit(&r->sq_cons, memory_order_acquire) >= RING_SLOTS)
 		err_count(d, "%s: submission ring overflow", rq->q->name);
 	atomic_store_explicit(&e->addr, rq->addr, memory_order_relaxed);
 	atomic_store_explicit(&e->len, (uint32_t)rq->size, memory_order_relaxed);
 	atomic_store_explicit(&e->dir, (uint32_t)rq->dir, memory_order_relaxed);
 	atomic_store_explicit(&e->id, rq->id, memory_order_relaxed);
-	atomic_fetch_add(&d->submitted, 1);
+	/* relaxed: only this thread writes it; published to
+	 * completion_thread() by the release store of submit_done */
+	atomic_fetch_add_explicit(&d->submitted, 1, memory_order_relaxed);
+	/* pairs with the acquire load of sq_prod in device_poll() */
 	atomic_store_explicit(&r->sq_prod, prod + 1, memory_order_release);
 }
 
@@ -743,7 +769,9 @@ static void progress(struct demo *d, double t)
 	printf("  t=%5.2fs ops=%-8" PRIu64 " in-flight=%-3" PRIu64 " pools=%" PRIu64
 	       " (grown %" PRIu64 ", transient %" PRIu64 ") pool memory=%" PRIu64
 	       " KiB used=%" PRIu64 "/%" PRIu64 " slots\n", t, d->c.ops,
-	       atomic_load(&d->submitted) - atomic_load(&d->c.completed),
+	       /* statistics for the progress line: relaxed */
+	       atomic_load_explicit(&d->submitted, memory_order_relaxed) -
+		       atomic_load_explicit(&d->c.completed, memory_order_relaxed),
 	       st.pools, st.grown_pools, st.transient_pools, st.pool_bytes >> 10,
 	       st.used_slots, st.total_slots);
 }
@@ -776,6 +804,7 @@ static int submit_batch(struct demo *d, uint32_t id, unsigned n, uint64_t *rng)
 		struct request *rq = &d->req[(id + i) % NTAGS];
 		unsigned spins = 0;
 
+		/* pairs with the release store of busy in complete_one() */
 		while (atomic_load_explicit(&rq->busy, memory_order_acquire))
 			idle_wait(&spins);
 		prepare(d, rq, id + i, rng);
@@ -798,7 +827,8 @@ static void run_mapper(struct demo *d, double t0)
 		double t = now_s();
 
 		if ((d->o.ops && d->c.ops >= d->o.ops) ||
-		    (d->o.seconds > 0 && t >= deadline) || atomic_load(&d->c.errors))
+		    (d->o.seconds > 0 && t >= deadline) ||
+		    atomic_load_explicit(&d->c.errors, memory_order_relaxed)) /* stop hint */
 			break;
 		if (t >= next_report) {
 			progress(d, t - t0);
@@ -810,6 +840,8 @@ static void run_mapper(struct demo *d, double t0)
 			break;
 		id += n;
 	}
+	/* pairs with the acquire loads of submit_done in device_thread() and
+	 * completion_thread() */
 	atomic_store_explicit(&d->submit_done, true, memory_order_release);
 }
 
@@ -940,7 +972,9 @@ static void report(struct demo *d, const struct swiotlb_stats *end,
 
 	printf("\nswiotlb-demo summary (%s pool, initial %zu KiB, seed %" PRIu64 ")\n",
 	       d->o.dynamic ? "dynamic" : "static", d->o.pool_size >> 10, d->o.seed);
-	row("operations (verified)", "%" PRIu64, atomic_load(&c->completed));
+	/* counters: relaxed, the threads were joined before report() */
+	row("operations (verified)", "%" PRIu64,
+	    atomic_load_explicit(&c->completed, memory_order_relaxed));
 	row("  to-device/from-device/bidir", "%" PRIu64 "/%" PRIu64 "/%" PRIu64,
 	    c->n_dir[1], c->n_dir[2], c->n_dir[0]);
 	row("bytes mapped (buffer sizes)", "%" PRIu64,
@@ -960,8 +994,9 @@ static void report(struct demo *d, const struct swiotlb_stats *end,
 	row("pool memory run end -> after idle", "%" PRIu64 " -> %" PRIu64 " KiB",
 	    before_idle->pool_bytes >> 10, end->pool_bytes >> 10);
 	row("address/offset errors", "%" PRIu64, c->offset_errors);
-	row("data mismatches (bytes)", "%" PRIu64, atomic_load(&c->mismatch_bytes));
-	row("errors", "%" PRIu64, atomic_load(&c->errors));
+	row("data mismatches (bytes)", "%" PRIu64,
+	    atomic_load_explicit(&c->mismatch_bytes, memory_order_relaxed));
+	row("errors", "%" PRIu64, atomic_load_explicit(&c->errors, memory_order_relaxed));
 	row("elapsed (submit + drain)", "%.3f s", run_s);
 	row("idle wait for shrinking", "%.3f s", idle_s);
 	if (run_s > 0)
@@ -1002,8 +1037,10 @@ int main(int argc, char **argv)
 	swiotlb_mem_stats(d.mem, &end);
 	report(&d, &end, &before_idle, run_s, idle_s);
 	teardown(&d);
-	bad = atomic_load(&d.c.mismatch_bytes) || atomic_load(&d.c.errors) ||
-	      d.c.offset_errors || atomic_load(&d.c.completed) != d.c.ops;
+	/* relaxed: ordered by the pthread_join()s above */
+	bad = atomic_load_explicit(&d.c.mismatch_bytes, memory_order_relaxed) ||
+	      atomic_load_explicit(&d.c.errors, memory_order_relaxed) || d.c.offset_errors ||
+	      atomic_load_explicit(&d.c.completed, memory_order_relaxed) != d.c.ops;
 	printf("%s\n", bad ? "RESULT: FAILED" : "RESULT: OK (every byte verified)");
 	return bad ? 1 : 0;
 }

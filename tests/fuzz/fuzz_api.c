@@ -176,8 +176,10 @@ static void quiet_log(void *ctx, enum swiotlb_log_level level, const char *msg)
 {
 	(void)ctx;
 	(void)level;
+	/* counter: relaxed (the fuzzer is single-threaded and the line is
+	 * logged inside the failing call, before it returns) */
 	if (strstr(msg, "swiotlb buffer is full (sz: "))
-		atomic_fetch_add(&full_logs, 1);
+		atomic_fetch_add_explicit(&full_logs, 1, memory_order_relaxed);
 }
 
 static const uint32_t min_aligns[4] = { 0, 511, 4095, 8191 };
@@ -617,7 +619,7 @@ static void check_failed_map(int rc, enum pred p, unsigned attrs, bool may_block
 			     const struct swiotlb_stats *st0, unsigned logs0, bool strict_ok)
 {
 	struct swiotlb_stats st = mstats();
-	unsigned logs = atomic_load(&full_logs);
+	unsigned logs = atomic_load_explicit(&full_logs, memory_order_relaxed); /* counter */
 
 	switch (p) {
 	case P_EINVAL:
@@ -701,7 +703,7 @@ static void op_map(struct in *in, int variant)
 			attrs | (variant == 2 ? SWIOTLB_ATTR_MAY_BLOCK : 0), aam);
 	strict_ok = p == P_OK && !d->boundary && aam <= 4095 && mem_empty();
 	st0 = mstats();
-	logs0 = atomic_load(&full_logs);
+	logs0 = atomic_load_explicit(&full_logs, memory_order_relaxed); /* counter */
 	TRACE("map%s dev %d cpu %p size %zu dir %d attrs %#x aam %#zx tmo %u pred %d",
 	      variant == 1 ? "_align" : variant == 2 ? "_timeout" : "", di,
 	      nullcpu ? NULL : (void *)cb.cpu, size, dir, attrs, aam, tmo, p);
@@ -1047,7 +1049,7 @@ static void op_map_sg(struct in *in)
 		p[k] = predict_map(d, cb[k].cpu, size, dir, attrs, 0);
 	}
 	st0 = mstats();
-	logs0 = atomic_load(&full_logs);
+	logs0 = atomic_load_explicit(&full_logs, memory_order_relaxed); /* counter */
 	TRACE("map_sg dev %d n %zu dir %d attrs %#x", di, n, dir, attrs);
 	if (n && (rd8(in) & 0x7f) == 0x7f) {
 		rc = swiotlb_map_sg(d->dev, NULL, n, dir, attrs, &failed);
@@ -1095,9 +1097,11 @@ static void op_map_sg(struct in *in)
 	       (unsigned long long)st0.used_slots, (unsigned long long)st.used_slots,
 	       (unsigned long long)st0.mappings, (unsigned long long)st.mappings);
 	if (rc == -ENOSPC && !(attrs & SWIOTLB_ATTR_NO_WARN))
-		EXPECT(atomic_load(&full_logs) == logs0 + 1, "map_sg -ENOSPC not logged once");
+		EXPECT(atomic_load_explicit(&full_logs, memory_order_relaxed) == logs0 + 1,
+		       "map_sg -ENOSPC not logged once");
 	else
-		EXPECT(atomic_load(&full_logs) == logs0, "map_sg logged 'buffer is full'");
+		EXPECT(atomic_load_explicit(&full_logs, memory_order_relaxed) == logs0,
+		       "map_sg logged 'buffer is full'");
 	for (size_t k = 0; k < n; k++)
 		cbuf_free(&cb[k]);
 }
@@ -1225,7 +1229,7 @@ static void op_alloc(struct in *in)
 	size = rd_size(in, d);
 	strict_ok = size && size <= d->max_map && !d->boundary && mem_empty();
 	st0 = mstats();
-	logs0 = atomic_load(&full_logs);
+	logs0 = atomic_load_explicit(&full_logs, memory_order_relaxed); /* counter */
 	errno = 0;
 	cpu = swiotlb_alloc(d->dev, size, &out);
 	err = errno;
@@ -1245,7 +1249,8 @@ static void op_alloc(struct in *in)
 		EXPECT(st.used_slots == st0.used_slots && st.coherent_allocs == st0.coherent_allocs,
 		       "failed alloc changed used_slots/coherent_allocs");
 		if (err == ENOSPC)
-			EXPECT(atomic_load(&full_logs) == logs0 + 1, "alloc -ENOSPC not logged");
+			EXPECT(atomic_load_explicit(&full_logs, memory_order_relaxed) == logs0 + 1,
+			       "alloc -ENOSPC not logged");
 		return;
 	}
 	EXPECT(size && size <= SEG, "alloc(%zu) succeeded", size);

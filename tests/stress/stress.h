@@ -81,11 +81,15 @@ static inline void stress_fence_release(void *sync_obj)
 #else
 	(void)sync_obj;
 #endif
+	/* pairs with the acquire fence in stress_fence_acquire(), issued by the
+	 * thread that observes the relaxed store following this one */
 	atomic_thread_fence(memory_order_release);
 }
 
 static inline void stress_fence_acquire(void *sync_obj)
 {
+	/* pairs with the release fence in stress_fence_release(), issued by the
+	 * thread whose relaxed store the preceding load observed */
 	atomic_thread_fence(memory_order_acquire);
 #if STRESS_TSAN
 	__tsan_acquire(sync_obj);
@@ -206,14 +210,16 @@ static int stress_prov_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t
 			     void **cpu, swiotlb_addr_t *addr)
 {
 	struct stress_prov *sp = ctx;
-	if (atomic_load(&sp->fail_next) > 0) {
-		atomic_fetch_sub(&sp->fail_next, 1);
-		atomic_fetch_add(&sp->alloc_fail, 1);
+	/* fail_next is a test knob and alloc_fail a statistic: relaxed.  The
+	 * knob reaches the library's grow thread through its grow_lock. */
+	if (atomic_load_explicit(&sp->fail_next, memory_order_relaxed) > 0) {
+		atomic_fetch_sub_explicit(&sp->fail_next, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sp->alloc_fail, 1, memory_order_relaxed);
 		return -ENOMEM;
 	}
 	int r = sp->inner->alloc(sp->inner->ctx, len, align, limit, cpu, addr);
 	if (r != 0) {
-		atomic_fetch_add(&sp->alloc_fail, 1);
+		atomic_fetch_add_explicit(&sp->alloc_fail, 1, memory_order_relaxed);
 		return r;
 	}
 	pthread_mutex_lock(&sp->lock);
@@ -222,11 +228,13 @@ static int stress_prov_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t
 	sp->live[sp->nlive].addr = *addr;
 	sp->live[sp->nlive].len = len;
 	sp->nlive++;
-	uint64_t b = atomic_fetch_add(&sp->bytes_live, len) + len;
-	if (b > atomic_load(&sp->bytes_peak))
-		atomic_store(&sp->bytes_peak, b);
+	/* statistics: relaxed (the peak update is serialised by sp->lock;
+	 * tests read them after joining the threads that change them) */
+	uint64_t b = atomic_fetch_add_explicit(&sp->bytes_live, len, memory_order_relaxed) + len;
+	if (b > atomic_load_explicit(&sp->bytes_peak, memory_order_relaxed))
+		atomic_store_explicit(&sp->bytes_peak, b, memory_order_relaxed);
 	pthread_mutex_unlock(&sp->lock);
-	atomic_fetch_add(&sp->allocs, 1);
+	atomic_fetch_add_explicit(&sp->allocs, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -248,11 +256,11 @@ static void stress_prov_free(void *ctx, void *cpu, swiotlb_addr_t addr, size_t l
 			"alloc() did not return (or freed twice)\n", cpu, addr, len);
 		exit(1);
 	}
-	atomic_fetch_sub(&sp->bytes_live, len);
+	atomic_fetch_sub_explicit(&sp->bytes_live, len, memory_order_relaxed); /* statistic */
 	atomic_store_explicit(&sp->last_freed_cpu, (uintptr_t)cpu, memory_order_relaxed);
 	atomic_store_explicit(&sp->last_freed_len, len, memory_order_relaxed);
 	sp->inner->free(sp->inner->ctx, cpu, addr, len);
-	atomic_fetch_add(&sp->frees, 1);
+	atomic_fetch_add_explicit(&sp->frees, 1, memory_order_relaxed); /* statistic */
 }
 
 static inline void stress_prov_init(struct stress_prov *sp)
@@ -337,7 +345,7 @@ static atomic_uint_fast64_t stress_log_lines;
 static inline void stress_log(void *ctx, enum swiotlb_log_level level, const char *msg)
 {
 	(void)ctx;
-	atomic_fetch_add(&stress_log_lines, 1);
+	atomic_fetch_add_explicit(&stress_log_lines, 1, memory_order_relaxed); /* counter */
 	if (stress_env_long("SWIOTLB_STRESS_VERBOSE", 0))
 		fprintf(stderr, "[log %d] %s\n", (int)level, msg);
 }

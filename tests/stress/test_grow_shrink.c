@@ -105,7 +105,8 @@ static void teardown(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	CHECK_OK(swiotlb_mem_destroy(mem));
 	CHECK_EQ(stress_prov_nlive(&prov), 0);
-	CHECK_EQ(atomic_load(&prov.bytes_live), 0);
+	/* relaxed: swiotlb_mem_destroy() joined the library's grow thread */
+	CHECK_EQ(atomic_load_explicit(&prov.bytes_live, memory_order_relaxed), 0);
 }
 
 static void test_a(void)
@@ -220,10 +221,12 @@ static struct swiotlb_mem *sampler_mem;
 static void *sampler(void *arg)
 {
 	(void)arg;
-	while (!atomic_load(&sampler_stop)) {
+	/* stop flag and a statistic: relaxed (sampler_max is written only
+	 * here; test_b() reads it after pthread_join()) */
+	while (!atomic_load_explicit(&sampler_stop, memory_order_relaxed)) {
 		struct swiotlb_stats st = stress_stats(sampler_mem);
-		if (st.pool_bytes > atomic_load(&sampler_max))
-			atomic_store(&sampler_max, st.pool_bytes);
+		if (st.pool_bytes > atomic_load_explicit(&sampler_max, memory_order_relaxed))
+			atomic_store_explicit(&sampler_max, st.pool_bytes, memory_order_relaxed);
 		stress_sleep_us(200);
 	}
 	return NULL;
@@ -232,12 +235,14 @@ static void *sampler(void *arg)
 static void test_b(void)
 {
 	const size_t max = 1024 * 1024;
-	atomic_store(&prov.bytes_peak, 0);
+	/* relaxed: no other thread runs yet (the previous memory's grow
+	 * thread was joined; pthread_create() orders the sampler's) */
+	atomic_store_explicit(&prov.bytes_peak, 0, memory_order_relaxed);
 	struct swiotlb_mem *mem = make_mem(max, 0);
 	struct swiotlb_dev *dev = make_dev(mem, "grow-b");
 	sampler_mem = mem;
-	atomic_store(&sampler_stop, false);
-	atomic_store(&sampler_max, 0);
+	atomic_store_explicit(&sampler_stop, false, memory_order_relaxed);
+	atomic_store_explicit(&sampler_max, 0, memory_order_relaxed);
 	pthread_t th;
 	CHECK_OK(pthread_create(&th, NULL, sampler, NULL));
 
@@ -272,13 +277,14 @@ static void test_b(void)
 	st = stress_stats(mem);
 	printf("grow_shrink B: %d x 64 KiB mapped under max_size %zu: pool_bytes %" PRIu64
 	       ", provider peak %" PRIu64 ", grows %" PRIu64 ", transient %" PRIu64 "\n",
-	       n, max, st.pool_bytes, (uint64_t)atomic_load(&prov.bytes_peak), st.grows,
-	       st.transient_created);
+	       n, max, st.pool_bytes, /* bytes_peak: a statistic, relaxed */
+	       (uint64_t)atomic_load_explicit(&prov.bytes_peak, memory_order_relaxed),
+	       st.grows, st.transient_created);
 	/* initial 4 + grown 8 at least; never more than max_size allows */
 	CHECK(n >= 12);
 	CHECK((size_t)n * K64 <= max);
 	CHECK(st.pool_bytes <= max);
-	CHECK(atomic_load(&prov.bytes_peak) <= max);
+	CHECK(atomic_load_explicit(&prov.bytes_peak, memory_order_relaxed) <= max); /* statistic */
 
 	/* Non-blocking: -ENOSPC at once.  MAY_BLOCK: -ETIMEDOUT. */
 	uint8_t *extra = aligned_alloc(4096, K64);
@@ -309,9 +315,11 @@ static void test_b(void)
 	for (int i = 1; i < n; i++)
 		do_unmap(dev, &m[i]);
 
-	atomic_store(&sampler_stop, true);
+	/* stop flag only, publishes nothing: relaxed */
+	atomic_store_explicit(&sampler_stop, true, memory_order_relaxed);
 	CHECK_OK(pthread_join(th, NULL));
-	CHECK(atomic_load(&sampler_max) <= max);
+	/* relaxed: ordered by the pthread_join() above */
+	CHECK(atomic_load_explicit(&sampler_max, memory_order_relaxed) <= max);
 	st = stress_stats(mem);
 	stress_print_stats("grow_shrink B end", &st);
 	CHECK_EQ(st.used_slots, 0);
@@ -393,7 +401,9 @@ static void test_d(void)
 	struct map g[8];
 	for (int i = 0; i < 8; i++)
 		do_map(dev, &g[i], K64, 1000 + i);
-	atomic_store(&prov.fail_next, 1000000);
+	/* test knob: relaxed; the map below (same thread) and the grow
+	 * thread (woken under the library's grow_lock) see it */
+	atomic_store_explicit(&prov.fail_next, 1000000, memory_order_relaxed);
 	uint8_t *buf = aligned_alloc(4096, K64);
 	CHECK(buf);
 	stress_fill(buf, K64, 1);
@@ -409,7 +419,7 @@ static void test_d(void)
 	printf("grow_shrink D: map with failing provider -> %s, growth_failures %" PRIu64 "\n",
 	       swiotlb_strerror(r), st.growth_failures);
 	/* Provider works again: the next full-pool map goes transient. */
-	atomic_store(&prov.fail_next, 0);
+	atomic_store_explicit(&prov.fail_next, 0, memory_order_relaxed); /* test knob, as above */
 	CHECK_OK(swiotlb_map(dev, buf, K64, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN, &a));
 	CHECK(swiotlb_is_bounce(dev, a));
 	CHECK_OK(swiotlb_unmap(dev, a, K64, SWIOTLB_TO_DEVICE, 0));
@@ -433,10 +443,11 @@ static void *e_thread(void *arg)
 	struct map *m = arg;
 	pthread_barrier_wait(&e_bar);
 	int r = swiotlb_map(e_dev, m->buf, m->size, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &m->addr);
+	/* counters: relaxed, test_e() reads them after pthread_join() */
 	if (r == 0)
-		atomic_fetch_add(&e_ok, 1);
+		atomic_fetch_add_explicit(&e_ok, 1, memory_order_relaxed);
 	else if (r == -ENOSPC)
-		atomic_fetch_add(&e_nospc, 1);
+		atomic_fetch_add_explicit(&e_nospc, 1, memory_order_relaxed);
 	else
 		CHECK_OK(r);
 	if (r != 0)
@@ -453,7 +464,8 @@ static void test_e(void)
 	int rounds = (int)(40 * stress_scale());
 	if (rounds < 5)
 		rounds = 5;
-	atomic_store(&prov.bytes_peak, 0);
+	/* relaxed: no other thread runs yet (previous grow thread joined) */
+	atomic_store_explicit(&prov.bytes_peak, 0, memory_order_relaxed);
 	struct swiotlb_mem *mem = make_mem(max, 0);
 	e_dev = make_dev(mem, "grow-e");
 	struct map init[4], m[NE];
@@ -469,7 +481,10 @@ static void test_e(void)
 	uint64_t worst = 0;
 	for (int r = 0; r < rounds; r++) {
 		pthread_t th[NE];
-		atomic_store(&prov.bytes_peak, atomic_load(&prov.bytes_live));
+		/* statistics: relaxed (a reset of the peak between rounds) */
+		atomic_store_explicit(&prov.bytes_peak,
+				      atomic_load_explicit(&prov.bytes_live, memory_order_relaxed),
+				      memory_order_relaxed);
 		for (int i = 0; i < NE; i++) {
 			m[i].seed = 2000 + (uint64_t)r * NE + i;
 			stress_fill(m[i].buf, K64, m[i].seed);
@@ -477,7 +492,8 @@ static void test_e(void)
 		}
 		for (int i = 0; i < NE; i++)
 			CHECK_OK(pthread_join(th[i], NULL));
-		uint64_t peak = atomic_load(&prov.bytes_peak);
+		/* statistic: relaxed; the racing maps were joined above */
+		uint64_t peak = atomic_load_explicit(&prov.bytes_peak, memory_order_relaxed);
 		if (peak > worst) {
 			worst = peak;
 			worst_round = r;
@@ -496,7 +512,8 @@ static void test_e(void)
 	struct swiotlb_stats st = stress_stats(mem);
 	printf("grow_shrink E: %d rounds of %d racing overflow maps under max_size %zu: "
 	       "ok %d, -ENOSPC %d, worst provider peak %" PRIu64 " (round %d), grows %" PRIu64 "\n",
-	       rounds, NE, max, atomic_load(&e_ok), atomic_load(&e_nospc), worst, worst_round,
+	       rounds, NE, max, atomic_load_explicit(&e_ok, memory_order_relaxed),
+	       atomic_load_explicit(&e_nospc, memory_order_relaxed), worst, worst_round,
 	       st.grows);
 	if (worst > max) {
 		fprintf(stderr, "test_grow_shrink E: pool memory %" PRIu64 " exceeded max_size %zu "
@@ -504,7 +521,7 @@ static void test_e(void)
 			worst, max);
 		exit(1);
 	}
-	CHECK(atomic_load(&e_ok) >= rounds * 2);
+	CHECK(atomic_load_explicit(&e_ok, memory_order_relaxed) >= rounds * 2); /* after join */
 	CHECK_OK(pthread_barrier_destroy(&e_bar));
 	for (int i = 0; i < NE; i++)
 		free(m[i].buf);

@@ -152,7 +152,8 @@ static void *mapper(void *arg)
 			continue;
 		}
 		idx = (idx + 1) % rg->n;
-		stress_fence_acquire(s); /* F4: pairs with F3 */
+		/* F4: pairs with F3, the release fence at the end of serve() */
+		stress_fence_acquire(s);
 
 		uint64_t size = pick_size(&rs);
 		int dir = (int)(stress_rand(&rs) % 3);
@@ -166,7 +167,8 @@ static void *mapper(void *arg)
 		atomic_store_explicit(&s->seq, seq, memory_order_relaxed);
 		atomic_store_explicit(&s->dev, d, memory_order_relaxed);
 		/* F1: hands over the original buffer and the descriptor words
-		 * above, nothing the library does below. */
+		 * above, nothing the library does below.  Pairs with F2, the
+		 * acquire fence at the start of serve(). */
 		stress_fence_release(s);
 
 		unsigned attrs = SWIOTLB_ATTR_NO_WARN;
@@ -200,7 +202,7 @@ static void *mapper(void *arg)
 
 static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 {
-	stress_fence_acquire(s); /* F2: pairs with F1 */
+	stress_fence_acquire(s); /* F2: pairs with F1, the release fence in mapper() */
 	uint64_t size = atomic_load_explicit(&s->size, memory_order_relaxed);
 	int dir = atomic_load_explicit(&s->dir, memory_order_relaxed);
 	uint8_t *buf = (uint8_t *)atomic_load_explicit(&s->buf, memory_order_relaxed);
@@ -257,7 +259,7 @@ static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 	atomic_fetch_add_explicit(&n_bytes, size, memory_order_relaxed);
 	atomic_fetch_add_explicit(&n_dir[dir], 1, memory_order_relaxed);
 
-	stress_fence_release(s); /* F3: pairs with F4 */
+	stress_fence_release(s); /* F3: pairs with F4, the acquire fence in mapper() */
 	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
 }
 
@@ -395,15 +397,20 @@ int main(int argc, char **argv)
 			max_pool_bytes = st.pool_bytes;
 		CHECK(st.pool_bytes <= mc.max_size);
 	}
-	atomic_store(&stop_mapping, true);
+	/* Both flags only say "stop"; they publish nothing and their loads in
+	 * mapper()/unmapper() are relaxed on purpose (no happens-before edge
+	 * may cover the library's map), so relaxed stores. */
+	atomic_store_explicit(&stop_mapping, true, memory_order_relaxed);
 	for (unsigned i = 0; i < nmappers; i++)
 		CHECK_OK(pthread_join(mt[i], NULL));
-	atomic_store(&mappers_done, true);
+	atomic_store_explicit(&mappers_done, true, memory_order_relaxed);
 	for (unsigned i = 0; i < nunmappers; i++)
 		CHECK_OK(pthread_join(ut[i], NULL));
 	double run_s = (stress_now_ns() - t0) / 1e9;
 
-	CHECK_EQ(atomic_load(&n_mapped), atomic_load(&n_unmapped));
+	/* counters: relaxed, ordered by the pthread_join()s above */
+	CHECK_EQ(atomic_load_explicit(&n_mapped, memory_order_relaxed),
+		 atomic_load_explicit(&n_unmapped, memory_order_relaxed));
 
 	/* Transient pools are released after a grace period: allow a moment. */
 	struct swiotlb_stats st;
@@ -432,11 +439,18 @@ int main(int argc, char **argv)
 	       " MAY_BLOCK maps, %" PRIu64 " retries; grows %" PRIu64 " transient %" PRIu64
 	       " shrinks %" PRIu64 " growth_failures %" PRIu64 " max pool_bytes %" PRIu64
 	       " provider allocs %" PRIu64 " frees %" PRIu64 "\n",
-	       run_s, atomic_load(&n_mapped), atomic_load(&n_dir[SWIOTLB_TO_DEVICE]),
-	       atomic_load(&n_dir[SWIOTLB_FROM_DEVICE]), atomic_load(&n_dir[SWIOTLB_BIDIRECTIONAL]),
-	       atomic_load(&n_bytes) >> 20, atomic_load(&n_syncs), atomic_load(&n_blocking),
-	       atomic_load(&n_retries), st.grows, st.transient_created, st.shrinks,
-	       st.growth_failures, max_pool_bytes, atomic_load(&prov.allocs), atomic_load(&prov.frees));
+	       run_s, atomic_load_explicit(&n_mapped, memory_order_relaxed),
+	       atomic_load_explicit(&n_dir[SWIOTLB_TO_DEVICE], memory_order_relaxed),
+	       atomic_load_explicit(&n_dir[SWIOTLB_FROM_DEVICE], memory_order_relaxed),
+	       atomic_load_explicit(&n_dir[SWIOTLB_BIDIRECTIONAL], memory_order_relaxed),
+	       atomic_load_explicit(&n_bytes, memory_order_relaxed) >> 20,
+	       atomic_load_explicit(&n_syncs, memory_order_relaxed),
+	       atomic_load_explicit(&n_blocking, memory_order_relaxed),
+	       atomic_load_explicit(&n_retries, memory_order_relaxed), st.grows,
+	       st.transient_created, st.shrinks, st.growth_failures, max_pool_bytes,
+	       /* provider statistics: a snapshot for the log line */
+	       atomic_load_explicit(&prov.allocs, memory_order_relaxed),
+	       atomic_load_explicit(&prov.frees, memory_order_relaxed));
 	fflush(stdout);
 
 	if (st.grows < min_grows || st.transient_created < min_trans || st.shrinks < min_shrinks) {
@@ -466,8 +480,10 @@ int main(int argc, char **argv)
 	CHECK_OK(swiotlb_mem_destroy(mem));
 	/* Every pool the provider handed out came back exactly once. */
 	CHECK_EQ(stress_prov_nlive(&prov), 0);
-	CHECK_EQ(atomic_load(&prov.allocs), atomic_load(&prov.frees));
-	CHECK_EQ(atomic_load(&prov.bytes_live), 0);
+	/* relaxed: swiotlb_mem_destroy() joined the library's grow thread */
+	CHECK_EQ(atomic_load_explicit(&prov.allocs, memory_order_relaxed),
+		 atomic_load_explicit(&prov.frees, memory_order_relaxed));
+	CHECK_EQ(atomic_load_explicit(&prov.bytes_live, memory_order_relaxed), 0);
 
 	for (unsigned i = 0; i < nmappers; i++) {
 		for (unsigned j = 0; j < ring_len; j++)

@@ -257,7 +257,8 @@ int main(int argc, char **argv)
 	uint64_t t0 = stress_now_ns();
 	while (stress_now_ns() - t0 < (uint64_t)ms * 1000000ull)
 		stress_sleep_ms(20);
-	atomic_store(&stop, true);
+	/* stop flag only (read relaxed by the workers); publishes nothing */
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
 	for (unsigned i = 0; i < 2; i++)
 		CHECK_OK(pthread_join(ch[i], NULL));
 	CHECK_OK(pthread_join(ck, NULL));
@@ -275,23 +276,30 @@ int main(int argc, char **argv)
 	       PRIu64 " churn maps, %" PRIu64 " plain mmaps checked (%" PRIu64
 	       " landed on a just-freed pool), %" PRIu64 " direct maps; grows %" PRIu64
 	       " shrinks %" PRIu64 " transient %" PRIu64 "\n",
-	       ms, atomic_load(&n_checks), atomic_load(&n_check_maps),
-	       atomic_load(&n_in_transient), atomic_load(&n_in_shared),
-	       atomic_load(&n_churn_maps), atomic_load(&n_recycled), atomic_load(&n_reuse_hits),
-	       atomic_load(&n_direct), st.grows, st.shrinks, st.transient_created);
+	       /* counters: relaxed, ordered by the pthread_join()s above */
+	       ms, atomic_load_explicit(&n_checks, memory_order_relaxed),
+	       atomic_load_explicit(&n_check_maps, memory_order_relaxed),
+	       atomic_load_explicit(&n_in_transient, memory_order_relaxed),
+	       atomic_load_explicit(&n_in_shared, memory_order_relaxed),
+	       atomic_load_explicit(&n_churn_maps, memory_order_relaxed),
+	       atomic_load_explicit(&n_recycled, memory_order_relaxed),
+	       atomic_load_explicit(&n_reuse_hits, memory_order_relaxed),
+	       atomic_load_explicit(&n_direct, memory_order_relaxed), st.grows, st.shrinks,
+	       st.transient_created);
 	stress_print_stats("lookup end", &st);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	CHECK_EQ(st.transient_pools, 0);
 	CHECK_EQ(st.grown_pools, 0);
-	CHECK(atomic_load(&n_checks) >= 1000);
+	CHECK(atomic_load_explicit(&n_checks, memory_order_relaxed) >= 1000); /* after join */
 	CHECK(st.grows >= 10);
 	CHECK(st.shrinks >= 10);
 	CHECK(st.transient_created >= 10);
-	CHECK(atomic_load(&n_recycled) >= 10);
+	CHECK(atomic_load_explicit(&n_recycled, memory_order_relaxed) >= 10); /* after join */
 	struct swiotlb_dev_stats dn = stress_dev_stats(devN);
 	CHECK_EQ(dn.maps, 0);
-	CHECK_EQ(dn.direct_maps, atomic_load(&n_direct));
+	/* relaxed: ordered by the pthread_join()s above */
+	CHECK_EQ(dn.direct_maps, atomic_load_explicit(&n_direct, memory_order_relaxed));
 	check_plain();
 
 	CHECK_OK(swiotlb_dev_destroy(devA));

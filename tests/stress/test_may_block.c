@@ -98,14 +98,20 @@ static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
 	swiotlb_addr_t a = 0;
-	atomic_store(&w->t_start, stress_now_ns());
-	atomic_store(&w->started, true);
+	/* relaxed: published by the store of done below */
+	atomic_store_explicit(&w->t_start, stress_now_ns(), memory_order_relaxed);
+	/* pairs with the acquire load of started in waiter_start() */
+	atomic_store_explicit(&w->started, true, memory_order_release);
 	int r = swiotlb_map_timeout(dev, w->buf, w->size, SWIOTLB_BIDIRECTIONAL,
 				    SWIOTLB_ATTR_NO_WARN, w->timeout_ms, &a);
-	atomic_store(&w->t_done, stress_now_ns());
-	atomic_store(&w->addr, a);
-	atomic_store(&w->rc, r);
-	atomic_store(&w->done, true);
+	/* relaxed: published by the seq_cst (release) store of done below */
+	atomic_store_explicit(&w->t_done, stress_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->addr, a, memory_order_relaxed);
+	atomic_store_explicit(&w->rc, r, memory_order_relaxed);
+	/* seq_cst: check_fifo_prefix() infers the order in which waiters
+	 * finished from their done flags (seq_cst loads); it is also the
+	 * release that expect_done()'s acquire load pairs with */
+	atomic_store_explicit(&w->done, true, memory_order_seq_cst);
 	return NULL;
 }
 
@@ -120,7 +126,8 @@ static void waiter_start(struct waiter *w, int id, size_t size, unsigned timeout
 	CHECK(w->buf);
 	stress_fill(w->buf, size, w->seed);
 	CHECK_OK(pthread_create(&w->th, NULL, waiter_main, w));
-	while (!atomic_load(&w->started))
+	/* pairs with the release store of started in waiter_main() */
+	while (!atomic_load_explicit(&w->started, memory_order_acquire))
 		stress_sleep_us(100);
 }
 
@@ -128,13 +135,14 @@ static void waiter_start(struct waiter *w, int id, size_t size, unsigned timeout
 static void waiter_finish(struct waiter *w)
 {
 	CHECK_OK(pthread_join(w->th, NULL));
-	CHECK(atomic_load(&w->done));
-	int rc = atomic_load(&w->rc);
+	/* relaxed: ordered by the pthread_join() above */
+	CHECK(atomic_load_explicit(&w->done, memory_order_relaxed));
+	int rc = atomic_load_explicit(&w->rc, memory_order_relaxed);
 	if (rc != 0) {
 		fprintf(stderr, "waiter %d (%zu bytes) failed: %s\n", w->id, w->size, swiotlb_strerror(rc));
 		exit(1);
 	}
-	swiotlb_addr_t a = atomic_load(&w->addr);
+	swiotlb_addr_t a = atomic_load_explicit(&w->addr, memory_order_relaxed); /* joined */
 	uint8_t *b = swiotlb_addr_to_cpu(dev, a);
 	CHECK(b != NULL);
 	CHECK_EQ(stress_verify(b, w->size, w->seed), w->size);
@@ -148,7 +156,9 @@ static void waiter_finish(struct waiter *w)
 static void expect_done(struct waiter *w, unsigned timeout_ms, const char *why)
 {
 	uint64_t end = stress_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	while (!atomic_load(&w->done)) {
+	/* pairs with the (seq_cst, so release) store of done in waiter_main():
+	 * the caller then reads rc, addr, t_start and t_done relaxed */
+	while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
 		if (stress_now_ns() > end) {
 			struct swiotlb_stats st = stress_stats(mem);
 			stress_print_stats("stranded", &st);
@@ -167,16 +177,18 @@ static void test_wait_then_succeed(void)
 	struct waiter w;
 	waiter_start(&w, 1, SLOT, 5000);
 	stress_sleep_ms(100);
-	CHECK(!atomic_load(&w.done));
+	/* relaxed: a snapshot of the flag, nothing is read through it */
+	CHECK(!atomic_load_explicit(&w.done, memory_order_relaxed));
 	uint64_t t_free = stress_now_ns();
 	swiotlb_addr_t freed = slot_addr[64];
 	free_slot(64);
 	expect_done(&w, 2000, "one slot freed, one waiter of one slot");
-	CHECK_EQ(atomic_load(&w.rc), 0);
-	CHECK_EQ(atomic_load(&w.addr), freed); /* the only free slot */
-	CHECK(atomic_load(&w.t_done) >= t_free);
+	/* relaxed: ordered by expect_done()'s acquire load of done */
+	CHECK_EQ(atomic_load_explicit(&w.rc, memory_order_relaxed), 0);
+	CHECK_EQ(atomic_load_explicit(&w.addr, memory_order_relaxed), freed); /* the only free slot */
+	CHECK(atomic_load_explicit(&w.t_done, memory_order_relaxed) >= t_free);
 	printf("may_block 1: waiter woke %.2f ms after the free\n",
-	       (atomic_load(&w.t_done) - t_free) / 1e6);
+	       (atomic_load_explicit(&w.t_done, memory_order_relaxed) - t_free) / 1e6);
 	waiter_finish(&w);
 	struct swiotlb_stats st = stress_stats(mem);
 	CHECK_EQ(st.waits, st0.waits + 1);
@@ -256,36 +268,41 @@ static void test_fifo_no_strand(void)
 	stress_sleep_ms(50);
 	waiter_start(&w2, 2, SLOT, 20000);      /* 1 slot */
 	stress_sleep_ms(50);
-	CHECK(!atomic_load(&w1.done) && !atomic_load(&w2.done));
+	/* relaxed: snapshots of the flags, nothing is read through them */
+	CHECK(!atomic_load_explicit(&w1.done, memory_order_relaxed) &&
+	      !atomic_load_explicit(&w2.done, memory_order_relaxed));
 
 	/* Enough for W2, not for W1: W2 must keep waiting behind W1. */
 	swiotlb_addr_t last = slot_addr[NSLOTS - 1];
 	free_slot(NSLOTS - 1);
 	stress_sleep_ms(100);
-	if (atomic_load(&w2.done)) {
+	/* pairs with the (seq_cst) store of done in waiter_main(): rc is read */
+	if (atomic_load_explicit(&w2.done, memory_order_acquire)) {
 		fprintf(stderr, "test_may_block: FIFO violated: W2 (1 slot, second) was served "
-			"while W1 (64 slots, first) was still waiting (rc %d)\n", atomic_load(&w2.rc));
+			"while W1 (64 slots, first) was still waiting (rc %d)\n",
+			atomic_load_explicit(&w2.rc, memory_order_relaxed));
 		exit(1);
 	}
-	CHECK(!atomic_load(&w1.done));
+	CHECK(!atomic_load_explicit(&w1.done, memory_order_relaxed)); /* snapshot */
 
 	/* Free 0..63 one at a time: only the last free lets W1 fit. */
 	for (int s = 0; s < 64; s++) {
 		free_slot(s);
 		stress_sleep_us(500);
-		if (s < 63) {
-			CHECK(!atomic_load(&w1.done));
-			CHECK(!atomic_load(&w2.done));
+		if (s < 63) { /* relaxed: snapshots, nothing read through them */
+			CHECK(!atomic_load_explicit(&w1.done, memory_order_relaxed));
+			CHECK(!atomic_load_explicit(&w2.done, memory_order_relaxed));
 		}
 	}
 	/* No more frees from here: W1 must complete, and then W2 (slot 127
 	 * has been free all along). */
 	expect_done(&w1, 3000, "W1: 64 contiguous slots free");
 	expect_done(&w2, 3000, "W2 after W1 was served (naive wake-one strands it here)");
-	CHECK_EQ(atomic_load(&w1.rc), 0);
-	CHECK_EQ(atomic_load(&w2.rc), 0);
-	CHECK_EQ(atomic_load(&w1.addr), pool_base);
-	CHECK_EQ(atomic_load(&w2.addr), last);
+	/* relaxed: ordered by expect_done()'s acquire loads of done */
+	CHECK_EQ(atomic_load_explicit(&w1.rc, memory_order_relaxed), 0);
+	CHECK_EQ(atomic_load_explicit(&w2.rc, memory_order_relaxed), 0);
+	CHECK_EQ(atomic_load_explicit(&w1.addr, memory_order_relaxed), pool_base);
+	CHECK_EQ(atomic_load_explicit(&w2.addr, memory_order_relaxed), last);
 	/* (No check on the two return times: W1 is served first, but it wakes
 	 * W2 before it returns, so W2 may return first.  FIFO was checked
 	 * above: W2 kept waiting while W1 could not be served.) */
@@ -306,14 +323,19 @@ static void test_head_timeout(void)
 	stress_sleep_ms(30);
 	free_slot(17); /* fits W2 only */
 	expect_done(&w1, 3000, "W1 deadline");
-	CHECK_EQ(atomic_load(&w1.rc), -ETIMEDOUT);
+	/* relaxed: ordered by expect_done()'s acquire load of done */
+	CHECK_EQ(atomic_load_explicit(&w1.rc, memory_order_relaxed), -ETIMEDOUT);
 	/* W1 left the queue without a new free: W2 must be served now. */
 	expect_done(&w2, 2000, "W2 behind a head that timed out");
-	CHECK_EQ(atomic_load(&w2.rc), 0);
-	CHECK(atomic_load(&w2.t_done) >= atomic_load(&w1.t_done) - 1000000);
+	/* relaxed: ordered by expect_done()'s acquire loads of done */
+	CHECK_EQ(atomic_load_explicit(&w2.rc, memory_order_relaxed), 0);
+	CHECK(atomic_load_explicit(&w2.t_done, memory_order_relaxed) >=
+	      atomic_load_explicit(&w1.t_done, memory_order_relaxed) - 1000000);
 	printf("may_block 4: head timed out after %.1f ms, second waiter served %.2f ms later\n",
-	       (atomic_load(&w1.t_done) - atomic_load(&w1.t_start)) / 1e6,
-	       ((double)atomic_load(&w2.t_done) - (double)atomic_load(&w1.t_done)) / 1e6);
+	       (atomic_load_explicit(&w1.t_done, memory_order_relaxed) -
+		atomic_load_explicit(&w1.t_start, memory_order_relaxed)) / 1e6,
+	       ((double)atomic_load_explicit(&w2.t_done, memory_order_relaxed) -
+		(double)atomic_load_explicit(&w1.t_done, memory_order_relaxed)) / 1e6);
 	CHECK_OK(pthread_join(w1.th, NULL));
 	free(w1.buf);
 	waiter_finish(&w2);
@@ -329,14 +351,16 @@ static void test_head_timeout(void)
  * still not done after a grace period with no frees: a FIFO violation. */
 static void check_fifo_prefix(struct waiter *w, int n)
 {
+	/* seq_cst: the check infers an order between two waiters from two
+	 * different flags ("w[j] done while w[i] is not") */
 	for (int i = 0; i < n; i++) {
-		if (atomic_load(&w[i].done))
+		if (atomic_load_explicit(&w[i].done, memory_order_seq_cst))
 			continue;
 		for (int j = i + 1; j < n; j++) {
-			if (!atomic_load(&w[j].done))
+			if (!atomic_load_explicit(&w[j].done, memory_order_seq_cst))
 				continue;
 			stress_sleep_ms(50); /* w[i] may have been served a moment before w[j] */
-			if (!atomic_load(&w[i].done)) {
+			if (!atomic_load_explicit(&w[i].done, memory_order_seq_cst)) {
 				fprintf(stderr, "test_may_block: FIFO violated: waiter %d (%zu bytes) "
 					"served while earlier waiter %d (%zu bytes) keeps waiting\n",
 					j, w[j].size, i, w[i].size);
@@ -373,7 +397,7 @@ static void test_many_waiters(int round, uint64_t seed)
 	for (; nfreed < NSLOTS; nfreed++) {
 		int all = 1;
 		for (int i = 0; i < NW; i++)
-			all &= atomic_load(&w[i].done);
+			all &= atomic_load_explicit(&w[i].done, memory_order_relaxed); /* snapshot */
 		if (all)
 			break;
 		free_slot(order[nfreed]);
@@ -382,10 +406,12 @@ static void test_many_waiters(int round, uint64_t seed)
 	}
 	for (int i = 0; i < NW; i++)
 		expect_done(&w[i], 3000, "all slots needed are free");
-	uint64_t first_start = atomic_load(&w[0].t_start);
+	/* relaxed: ordered by expect_done()'s acquire loads of done */
+	uint64_t first_start = atomic_load_explicit(&w[0].t_start, memory_order_relaxed);
 	double total_ms = 0;
 	for (int i = 0; i < NW; i++)
-		total_ms += (atomic_load(&w[i].t_done) - atomic_load(&w[i].t_start)) / 1e6;
+		total_ms += (atomic_load_explicit(&w[i].t_done, memory_order_relaxed) -
+			     atomic_load_explicit(&w[i].t_start, memory_order_relaxed)) / 1e6;
 	for (int i = 0; i < NW; i++)
 		waiter_finish(&w[i]);
 	struct swiotlb_stats st = stress_stats(mem);
