@@ -163,7 +163,7 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 	}
 	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
 		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
-	/* pairs with the acquire fence in dev_may_have_bounced() (lookup.c);
+	/* pairs with the acquire fence in dev_may_have_bounced() (internal.h);
 	 * cumulative, see the comment at the top of this file */
 	atomic_thread_fence(memory_order_release);
 	tsan_release(dev);
