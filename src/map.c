@@ -173,7 +173,8 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 struct map_ctx {
 	struct swiotlb_dev *dev;
 	struct slot_req rq;
-	swiotlb_addr_t addr;
+	swiotlb_addr_t addr;          /* result: the bounce address */
+	void *cpu;                    /* result: its CPU address */
 };
 
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
@@ -191,10 +192,12 @@ static int map_bounce(struct map_ctx *m)
 		grow_request(dev->mem);
 		p = transient_create(dev, &m->rq, &first);
 	}
-	if (first >= 0)
+	if (first >= 0) {
 		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
-	else
+		m->cpu = p->cpu + (m->addr - p->start);
+	} else {
 		rc = -ENOSPC;
+	}
 	rcu_exit();
 	return rc;
 }
@@ -589,7 +592,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 		return NULL;
 	}
 	*out = m.addr;
-	return swiotlb_addr_to_cpu(dev, m.addr);
+	return m.cpu;
 }
 
 SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
