@@ -20,10 +20,10 @@ demo: all
 test:
 	bash scripts/test.sh
 
-bench: all
+bench: deps all
 	bash bench/run.sh $(BUILD)
 
-bench-plot:
+bench-plot: deps
 	bash bench/plot.sh
 
 install: all
