@@ -180,7 +180,11 @@ static inline unsigned current_cpu(void)
  * All fields change under the area lock; lock-free readers use relaxed
  * loads and validate (head slot state and size) before trusting them.
  */
-enum slot_state { SLOT_FREE = 0, SLOT_MAPPED = 1, SLOT_COHERENT = 2, SLOT_TAIL = 3 };
+/* SLOT_UNMAPPING: an unmap claimed the mapping (compare-and-swap from
+ * SLOT_MAPPED, outside the area lock) and is copying it back; a racing
+ * second unmap or a sync of it fails instead of copying too. */
+enum slot_state { SLOT_FREE = 0, SLOT_MAPPED = 1, SLOT_COHERENT = 2, SLOT_TAIL = 3,
+		  SLOT_UNMAPPING = 4 };
 
 struct slot {
 	_Atomic uint8_t state;        /* enum slot_state */

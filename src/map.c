@@ -380,6 +380,7 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
 	struct dev_shard *sh = dev_shard(dev, current_cpu());
 	size_t copied = 0;
+	uint8_t state = SLOT_MAPPED;
 
 	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
 		return reject(dev, -EINVAL,
@@ -387,11 +388,20 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 			      "(double unmap?)", addr, size);
 	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
 		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
+		uint8_t mapped = SLOT_MAPPED;
 
+		/* Claim the copy-back: of two racing unmaps of one mapping only
+		 * one copies (the other could read slots already reused). */
+		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
+							     SLOT_UNMAPPING, memory_order_relaxed,
+							     memory_order_relaxed))
+			return reject(dev, -EINVAL, "unmap: mapping being unmapped concurrently "
+				      "(double unmap)", addr, size);
 		memcpy(orig, p->cpu + (addr - p->start), size);
 		copied = size;
+		state = SLOT_UNMAPPING;
 	}
-	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, SLOT_MAPPED, copied) < 0)
+	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
 		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
 			      addr, size);
 	stat_add(&sh->unmaps, 1);
