@@ -97,6 +97,7 @@ struct rec_provider *rec_provider_create(void)
 		return NULL;
 	}
 	pthread_mutex_init(&rp->lock, NULL);
+	rp->p.version = SWIOTLB_PROVIDER_VERSION;
 	rp->p.name = "bench-recording-mmap";
 	rp->p.ctx = rp;
 	rp->p.alloc = rec_alloc;

@@ -37,7 +37,14 @@ extern "C" {
 #endif
 
 #define SWIOTLB_VERSION_MAJOR 0
-#define SWIOTLB_VERSION_MINOR 2
+#define SWIOTLB_VERSION_MINOR 3
+#define SWIOTLB_VERSION_PATCH 0
+/** The header's version as one number: (major << 16) | (minor << 8) | patch. */
+#define SWIOTLB_VERSION \
+	((SWIOTLB_VERSION_MAJOR << 16) | (SWIOTLB_VERSION_MINOR << 8) | SWIOTLB_VERSION_PATCH)
+
+/** The version of the library actually loaded, encoded as SWIOTLB_VERSION. */
+unsigned swiotlb_version(void);
 
 /** A device address: what the device puts on the bus. */
 typedef uint64_t swiotlb_addr_t;
@@ -75,16 +82,36 @@ struct swiotlb_dev;
  * whose last byte's device address is <= @limit (0 = no limit).  It sets the
  * CPU pointer and the device address and returns 0, or a negative errno.
  * free() gives back exactly what one alloc() returned.  Both may be called
- * from any thread, including the library's background growth thread; they
- * are never called on the map fast path, only when a pool is created,
- * grown, made transient, or released.
+ * from any thread, including the library's background growth thread and
+ * liburcu's call_rcu worker (free of a released pool); they are never
+ * called on the map fast path, only when a pool is created, grown, made
+ * transient, or released.
+ *
+ * version: SWIOTLB_PROVIDER_VERSION for this layout; the library refuses
+ * (EINVAL) a provider whose version it does not know.  The optional
+ * members below may be NULL.
+ *
+ * fd(): for memory another process can map (memfd, a shared file): the
+ * file descriptor and the offset in it of the @len bytes at @cpu, so the
+ * pool can be shared with a device process (e.g. vhost-user
+ * ADD_MEM_REG).  The descriptor stays owned by the provider and is valid
+ * until free() of that memory.  Returns 0 or a negative errno (-ENOENT:
+ * not file-backed).
+ *
+ * destroy(): release the provider itself (its ctx), for
+ * swiotlb_provider_destroy().  NULL for providers the caller owns.
  */
+#define SWIOTLB_PROVIDER_VERSION 1
 struct swiotlb_provider {
+	unsigned version;
 	const char *name;
 	void *ctx;
 	int (*alloc)(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
 		     void **cpu, swiotlb_addr_t *addr);
 	void (*free)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len);
+	int (*fd)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len, int *fd,
+		  uint64_t *offset);
+	void (*destroy)(struct swiotlb_provider *self);
 };
 
 /* Flags for swiotlb_provider_mmap(). */
@@ -112,8 +139,25 @@ struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags);
 struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
 						size_t len);
 
-/** Release a provider made by swiotlb_provider_fixed() or by
- *  swiotlb_provider_mmap() with flags.  The static default is ignored. */
+/* Flags for swiotlb_provider_memfd(). */
+#define SWIOTLB_MEMFD_HUGETLB (1u << 0) /* MFD_HUGETLB: 2 MiB huge pages */
+
+/**
+ * Shared-memory provider: pools live in memfd memory (sealed against
+ * shrinking) that another process can map, e.g. a vhost-user or vfio-user
+ * device.  Device addresses come from the window [@window_base,
+ * @window_base + @window_len) (a guest-physical or IOVA range chosen by the
+ * caller), not from virtual addresses; the window's size bounds all pools
+ * together.  fd() reports each pool's descriptor and offset.  Returns NULL
+ * with errno set (EINVAL: unaligned or empty window, unknown flags).
+ * Release with swiotlb_provider_destroy() after every memory using it.
+ */
+struct swiotlb_provider *swiotlb_provider_memfd(swiotlb_addr_t window_base,
+						size_t window_len, unsigned flags);
+
+/** Release a provider made by one of the swiotlb_provider_*() functions
+ *  (calls its destroy()).  NULL and providers without destroy() are
+ *  ignored. */
 void swiotlb_provider_destroy(struct swiotlb_provider *p);
 
 /** Log levels given to the log callback. */
@@ -122,7 +166,50 @@ enum swiotlb_log_level { SWIOTLB_LOG_ERR = 3, SWIOTLB_LOG_WARN = 4, SWIOTLB_LOG_
 typedef void (*swiotlb_log_fn)(void *ctx, enum swiotlb_log_level level,
 			       const char *msg);
 
-/** Configuration of a memory (a set of pools).  Zeroed fields = defaults. */
+/** What kind of pool a pool_added/pool_removed hook is told about. */
+enum swiotlb_pool_kind {
+	SWIOTLB_POOL_INITIAL = 0,   /* made by swiotlb_mem_create() */
+	SWIOTLB_POOL_GROWN = 1,     /* added by the growth thread */
+	SWIOTLB_POOL_TRANSIENT = 2, /* one device's, one mapping */
+};
+
+/** A pool as the outside world needs to see it (to register or share it). */
+struct swiotlb_pool_info {
+	void *cpu;                  /* CPU address of the pool's first byte */
+	swiotlb_addr_t addr;        /* device address of the first byte */
+	size_t len;                 /* bytes (a multiple of the page size) */
+	int fd;                     /* provider's file descriptor, or -1 */
+	uint64_t fd_offset;         /* offset of the pool in fd */
+	enum swiotlb_pool_kind kind;
+};
+
+/**
+ * Pool lifecycle hooks (see swiotlb_mem_config).
+ *
+ * pool_added(ctx, info) runs for every pool after its memory exists and
+ * before any address inside it is returned by a map or alloc or answered
+ * by swiotlb_is_bounce().  Non-zero refuses the pool: it is discarded and
+ * counted as a provider failure; the map that needed it fails or waits as
+ * when the provider fails.  It runs on the thread that creates the pool:
+ * swiotlb_mem_create()'s caller (initial pool), the growth thread (grown
+ * pools) or the mapping thread (transient pools); never under a lock that
+ * map, unmap or sync of other pools take.  It may block (e.g. wait for a
+ * device's acknowledgement) and may call swiotlb_map()/unmap()/sync() of
+ * pools that already exist, but not swiotlb_mem_destroy().
+ *
+ * pool_removed(ctx, info) runs once per pool that pool_added accepted,
+ * after the pool holds no mapping and lookups no longer find it, before
+ * its memory goes back to the provider: on the growth thread (shrinking),
+ * on liburcu's call_rcu worker thread (transient pools), or in
+ * swiotlb_mem_destroy().  It must not call into the library for the same
+ * memory.
+ */
+typedef int (*swiotlb_pool_added_fn)(void *ctx, const struct swiotlb_pool_info *info);
+typedef void (*swiotlb_pool_removed_fn)(void *ctx, const struct swiotlb_pool_info *info);
+
+/** Configuration of a memory (a set of pools).  Zeroed fields = defaults.
+ *  Fields are only ever appended (the library is told the caller's
+ *  sizeof, see swiotlb_mem_create()). */
 struct swiotlb_mem_config {
 	size_t size;             /* initial pool bytes; 0 = 64 MiB; >= 1 slot */
 	unsigned nareas;         /* areas (locks); 0 = online CPUs rounded up to
@@ -150,6 +237,14 @@ struct swiotlb_mem_config {
 				    0 = never shrink */
 	unsigned wait_timeout_ms;/* MAY_BLOCK maps wait at most this long;
 				    0 = 1000 ms */
+
+	/* Since 0.3. */
+	unsigned max_pools;      /* cap on pools alive at once (shared and
+				    transient together); 0 = none.  For
+				    registrars with a slot limit */
+	swiotlb_pool_added_fn pool_added;     /* NULL = none; see above */
+	swiotlb_pool_removed_fn pool_removed; /* NULL = none */
+	void *hook_ctx;          /* passed to both hooks */
 };
 
 /**
@@ -158,7 +253,20 @@ struct swiotlb_mem_config {
  * Returns NULL with errno set: EINVAL for a bad config, ENOMEM when the
  * provider cannot supply the pool.
  */
-struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg);
+struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
+					     size_t cfg_size);
+/*
+ * ABI note for every *_sized() call: the inline wrapper passes the
+ * caller's sizeof of the struct.  A library newer than the header treats
+ * the fields the caller does not know as zero (defaults); a library older
+ * than the header accepts the struct if every field it does not know is
+ * zero and fails with EINVAL (and a log line) otherwise.  Statistics are
+ * filled up to the smaller of the two sizes.
+ */
+static inline struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
+{
+	return swiotlb_mem_create_sized(cfg, sizeof(struct swiotlb_mem_config));
+}
 
 /**
  * Destroy a memory and free every pool.  Fails with -EBUSY while devices
@@ -194,8 +302,14 @@ struct swiotlb_dev_config {
  * with errno set (EINVAL: a mask that makes no slot usable, e.g. a
  * dma_mask below every pool; ENOMEM).
  */
-struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
-				       const struct swiotlb_dev_config *cfg);
+struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem,
+					     const struct swiotlb_dev_config *cfg,
+					     size_t cfg_size);
+static inline struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
+						     const struct swiotlb_dev_config *cfg)
+{
+	return swiotlb_dev_create_sized(mem, cfg, sizeof(struct swiotlb_dev_config));
+}
 
 /**
  * Detach and free a device.  Fails with -EBUSY while the device has live
@@ -375,7 +489,12 @@ struct swiotlb_stats {
 /** Fill *st.  Counters are read without stopping the world, so a snapshot
  *  taken while other threads map is consistent per counter, not across
  *  counters.  -EINVAL for NULL. */
-int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st);
+int swiotlb_mem_stats_sized(const struct swiotlb_mem *mem, struct swiotlb_stats *st,
+			    size_t st_size);
+static inline int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
+{
+	return swiotlb_mem_stats_sized(mem, st, sizeof(struct swiotlb_stats));
+}
 
 /** Reset the high-water mark to the current use (like writing the kernel's
  *  debugfs io_tlb_used_hiwater). */
@@ -395,7 +514,12 @@ struct swiotlb_dev_stats {
 	uint64_t errors;            /* calls rejected with -EINVAL */
 };
 
-int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st);
+int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st,
+			    size_t st_size);
+static inline int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
+{
+	return swiotlb_dev_stats_sized(dev, st, sizeof(struct swiotlb_dev_stats));
+}
 
 /** Name the device was created with ("" if none). */
 const char *swiotlb_dev_name(const struct swiotlb_dev *dev);

@@ -75,14 +75,24 @@ static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *
 	return 0;
 }
 
-SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
-						   const struct swiotlb_dev_config *cfg)
+SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem,
+							 const struct swiotlb_dev_config *cfg,
+							 size_t cfg_size)
 {
-	static const struct swiotlb_dev_config defaults;
+	struct swiotlb_dev_config cc = { 0 };
 	struct swiotlb_dev *dev;
 	int rc;
 
 	if (!mem) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
+			       ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
+		mem_log(mem, SWIOTLB_LOG_ERR,
+			"swiotlb_dev_create: config of %zu bytes does not match this "
+			"library's (%zu bytes) or sets fields it does not know",
+			cfg_size, sizeof(cc));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -92,7 +102,7 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
 		return NULL;
 	}
 	dev->mem = mem;
-	rc = dev_config(dev, cfg ? cfg : &defaults);
+	rc = dev_config(dev, &cc);
 	if (rc == 0)
 		rc = dev_check_reach(mem, dev);
 	dev->nshards = mem->nareas;

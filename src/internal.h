@@ -534,6 +534,13 @@ bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		swiotlb_addr_t *addr);
 int64_t dev_live(const struct swiotlb_dev *dev);
 
+/* abi.c */
+int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
+		size_t min_size);
+void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
+#define ABI_SIZE_TO(type, last_member) \
+	(offsetof(type, last_member) + sizeof(((type *)0)->last_member))
+
 /* log.c */
 void mem_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
 	     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

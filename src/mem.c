@@ -148,6 +148,9 @@ static int config_check(const struct swiotlb_mem_config *c)
 {
 	if (c->nareas & (c->nareas - 1))
 		return config_refuse(c, "nareas must be 0 or a power of two");
+	if (c->provider && c->provider->version != SWIOTLB_PROVIDER_VERSION)
+		return config_refuse(c, "provider version unknown to this library "
+				     "(set .version = SWIOTLB_PROVIDER_VERSION)");
 	if (c->provider && (!c->provider->alloc || !c->provider->free))
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
@@ -190,17 +193,31 @@ static void fork_hooks_register(void)
 		       urcu_bp_after_fork_child);
 }
 
-SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
+SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
+							 size_t cfg_size)
 {
 	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-	static const struct swiotlb_mem_config defaults;
-	const struct swiotlb_mem_config *c = cfg ? cfg : &defaults;
-	size_t size = c->size ? c->size : DEFAULT_POOL_SIZE;
+	struct swiotlb_mem_config cc = { 0 };
+	const struct swiotlb_mem_config *c = &cc;
+	size_t size;
 	struct swiotlb_mem *mem;
 	struct pool *p;
-	int rc = config_check(c);
+	int rc = 0;
 
 	pthread_once(&fork_once, fork_hooks_register);
+	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
+			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
+		mem_log(NULL, SWIOTLB_LOG_ERR,
+			"swiotlb_mem_create: config of %zu bytes does not match this library "
+			"(%u.%u.%u, %zu bytes): built against another major version, or sets "
+			"fields this version does not know",
+			cfg_size, SWIOTLB_VERSION_MAJOR, SWIOTLB_VERSION_MINOR,
+			SWIOTLB_VERSION_PATCH, sizeof(cc));
+		errno = EINVAL;
+		return NULL;
+	}
+	size = c->size ? c->size : DEFAULT_POOL_SIZE;
+	rc = config_check(c);
 	if (rc < 0) {
 		errno = -rc;
 		return NULL;

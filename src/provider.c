@@ -116,21 +116,24 @@ static void mmap_free(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len)
 }
 
 const struct swiotlb_provider provider_mmap_default = {
-	.name = "mmap", .ctx = NULL, .alloc = mmap_alloc, .free = mmap_free,
+	.version = SWIOTLB_PROVIDER_VERSION, .name = "mmap", .ctx = NULL,
+	.alloc = mmap_alloc, .free = mmap_free,
 };
 
-struct provider_box {
+/* A provider with flags: the ops and their context in one allocation. */
+struct mmap_provider {
 	struct swiotlb_provider p;
-	bool is_fixed;
-	union {
-		struct mmap_ctx mmap;
-		struct fixed_ctx *fixed;
-	} u;
+	struct mmap_ctx ctx;
 };
+
+static void mmap_provider_destroy(struct swiotlb_provider *self)
+{
+	free(caa_container_of(self, struct mmap_provider, p));
+}
 
 SWIOTLB_API struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags)
 {
-	struct provider_box *b;
+	struct mmap_provider *b;
 
 	if (flags & ~(SWIOTLB_MMAP_HUGETLB | SWIOTLB_MMAP_MLOCK)) {
 		errno = EINVAL;
@@ -143,10 +146,11 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags)
 		errno = ENOMEM;
 		return NULL;
 	}
-	b->u.mmap.flags = flags;
+	b->ctx.flags = flags;
 	b->p = provider_mmap_default;
 	b->p.name = flags & SWIOTLB_MMAP_HUGETLB ? "mmap-hugetlb" : "mmap-mlock";
-	b->p.ctx = &b->u.mmap;
+	b->p.ctx = &b->ctx;
+	b->p.destroy = mmap_provider_destroy;
 	return &b->p;
 }
 
@@ -158,6 +162,7 @@ struct extent {
 };
 
 struct fixed_ctx {
+	struct swiotlb_provider p;    /* p.ctx points back here */
 	pthread_mutex_t lock;
 	unsigned char *cpu;
 	swiotlb_addr_t addr;
@@ -240,10 +245,23 @@ static void fixed_free(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len)
 	pthread_mutex_unlock(&f->lock);
 }
 
+static void fixed_destroy(struct swiotlb_provider *self)
+{
+	struct fixed_ctx *f = caa_container_of(self, struct fixed_ctx, p);
+
+	while (f->free) {
+		struct extent *e = f->free;
+
+		f->free = e->next;
+		free(e);
+	}
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
 SWIOTLB_API struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
 							    size_t len)
 {
-	struct provider_box *b;
 	struct fixed_ctx *f;
 	size_t lead = (size_t)(align_up(addr, PAGE_SZ) - addr);
 
@@ -251,12 +269,10 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_a
 		errno = EINVAL;
 		return NULL;
 	}
-	b = calloc(1, sizeof(*b));
 	f = calloc(1, sizeof(*f));
 	if (f)
 		f->free = malloc(sizeof(*f->free));
-	if (!b || !f || !f->free) {
-		free(b);
+	if (!f || !f->free) {
 		if (f)
 			free(f->free);
 		free(f);
@@ -268,30 +284,14 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_a
 	f->addr = addr + lead;
 	f->len = (len - lead) & ~(PAGE_SZ - 1);
 	*f->free = (struct extent){ 0, f->len, NULL };
-	b->is_fixed = true;
-	b->u.fixed = f;
-	b->p = (struct swiotlb_provider){ .name = "fixed", .ctx = f, .alloc = fixed_alloc,
-					  .free = fixed_free };
-	return &b->p;
+	f->p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION, .name = "fixed",
+					  .ctx = f, .alloc = fixed_alloc, .free = fixed_free,
+					  .destroy = fixed_destroy };
+	return &f->p;
 }
 
 SWIOTLB_API void swiotlb_provider_destroy(struct swiotlb_provider *p)
 {
-	struct provider_box *b = (struct provider_box *)p;
-
-	if (!p || p == &provider_mmap_default)
-		return;
-	if (b->is_fixed) {
-		struct fixed_ctx *f = b->u.fixed;
-
-		while (f->free) {
-			struct extent *e = f->free;
-
-			f->free = e->next;
-			free(e);
-		}
-		pthread_mutex_destroy(&f->lock);
-		free(f);
-	}
-	free(b);
+	if (p && p->destroy)
+		p->destroy(p);
 }

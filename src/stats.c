@@ -65,12 +65,10 @@ static void sum_pool(const struct pool *p, struct swiotlb_stats *st)
 	}
 }
 
-SWIOTLB_API int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
+static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 {
 	struct pool_set *s;
 
-	if (!mem || !st)
-		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	rcu_enter();
 	/* pairs with the store-release in set_replace() */
@@ -103,6 +101,17 @@ SWIOTLB_API int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_
 	st->wait_timeouts = ld(&mem->wait_timeouts);
 	st->coherent_allocs = ld(&mem->coherent);
 	st->mappings -= st->coherent_allocs <= st->mappings ? st->coherent_allocs : st->mappings;
+}
+
+SWIOTLB_API int swiotlb_mem_stats_sized(const struct swiotlb_mem *mem, struct swiotlb_stats *st,
+					size_t st_size)
+{
+	struct swiotlb_stats tmp;
+
+	if (!mem || !st || st_size < ABI_SIZE_TO(struct swiotlb_stats, coherent_allocs))
+		return -EINVAL;
+	mem_stats(mem, &tmp);
+	abi_copy_out(st, st_size, &tmp, sizeof(tmp));
 	return 0;
 }
 
@@ -112,12 +121,10 @@ SWIOTLB_API void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem)
 		atomic_store_explicit(&mem->hiwater, mem_used_exact(mem), memory_order_relaxed);
 }
 
-SWIOTLB_API int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
+static void dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
 {
 	int64_t live;
 
-	if (!dev || !st)
-		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
@@ -134,6 +141,17 @@ SWIOTLB_API int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_
 	st->largest_failed = ld(&dev->largest_failed);
 	st->transient_pools = ld(&dev->transient_live);
 	st->errors = ld(&dev->errors);
+}
+
+SWIOTLB_API int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev,
+					struct swiotlb_dev_stats *st, size_t st_size)
+{
+	struct swiotlb_dev_stats tmp;
+
+	if (!dev || !st || st_size < ABI_SIZE_TO(struct swiotlb_dev_stats, errors))
+		return -EINVAL;
+	dev_stats(dev, &tmp);
+	abi_copy_out(st, st_size, &tmp, sizeof(tmp));
 	return 0;
 }
 

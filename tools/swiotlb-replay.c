@@ -983,7 +983,7 @@ static int setup(struct replay *rp)
 	struct swiotlb_dev_config dc = { .name = "nvme-replay", .force_bounce = true,
 					 .min_align_mask = rp->o.min_align };
 
-	rp->prov.p = (struct swiotlb_provider){ .name = "replay", .ctx = &rp->prov,
+	rp->prov.p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION, .name = "replay", .ctx = &rp->prov,
 						.alloc = rec_alloc, .free = rec_free };
 	pthread_mutex_init(&rp->prov.lock, NULL);
 	rp->prov.next = rp->o.pool_base;

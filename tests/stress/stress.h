@@ -269,6 +269,7 @@ static inline void stress_prov_init(struct stress_prov *sp)
 	pthread_mutex_init(&sp->lock, NULL);
 	sp->inner = swiotlb_provider_mmap(0);
 	CHECK(sp->inner != NULL);
+	sp->p.version = SWIOTLB_PROVIDER_VERSION;
 	sp->p.name = "stress-counting";
 	sp->p.ctx = sp;
 	sp->p.alloc = stress_prov_alloc;

@@ -320,7 +320,8 @@ static void test_custom(void)
 {
 	struct cprov c;
 	memset(&c, 0, sizeof(c));
-	struct swiotlb_provider prov = { "counting", &c, cp_alloc, cp_free };
+	struct swiotlb_provider prov = { .version = SWIOTLB_PROVIDER_VERSION, .name = "counting",
+					 .ctx = &c, .alloc = cp_alloc, .free = cp_free };
 	struct swiotlb_mem_config mc;
 	memset(&mc, 0, sizeof(mc));
 	mc.size = 1 * MIB;
