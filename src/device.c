@@ -31,10 +31,6 @@ bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 	return identity_direct(dev, cpu, size, addr);
 }
 
-static bool pool_reachable(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
-}
 
 /* A device whose dma_mask reaches no slot of any current pool can only
  * bounce through transient pools; without dynamic pools it is refused. */
@@ -118,8 +114,6 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		return NULL;
 	}
 	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
-	pthread_mutex_init(&dev->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dev->transients);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs++;
 	pthread_mutex_unlock(&mem->lock);
@@ -159,7 +153,6 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs--;
 	pthread_mutex_unlock(&mem->lock);
-	pthread_mutex_destroy(&dev->lock);
 	free(dev->shards);
 	free(dev);
 	return 0;

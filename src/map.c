@@ -81,10 +81,6 @@ static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
 	return 0;
 }
 
-static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
-}
 
 /* Is area ai of p at least 3/4 used?  With several areas, growth starts
  * early when a map found room only in its last choice of area of the last
@@ -115,7 +111,7 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 			struct pool *p = s->pools[j];
 			int slot;
 
-			if (i >= p->nareas || !pool_reaches(p, dev))
+			if (i >= p->nareas || !pool_reachable(p, dev))
 				continue;
 			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
@@ -137,37 +133,41 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 	return pool_slot_addr(p, first) + rq->offset;
 }
 
-/*
- * Everything after the slots are claimed: copy in (or zero a coherent
- * allocation), count, and publish.  The release fence orders the pool's
- * publication (which this thread observed or made), the device flag and
- * the bounce data before the caller's store of the returned address.
- */
-static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
-				 unsigned first, const struct slot_req *rq, unsigned cpu)
+/* Copy the caller's buffer into the claimed run (or zero a coherent
+ * allocation) and count it in the device's shard. */
+static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsigned first,
+				  const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
 	struct dev_shard *sh = dev_shard(dev, cpu);
 
-	if (rq->orig_ptr)
-		memcpy(bounce, rq->orig_ptr, rq->size);
-	else
-		memset(bounce, 0, rq->size);
 	if (rq->orig_ptr) {
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
+		memcpy(bounce, rq->orig_ptr, rq->size);
 	} else {
 		stat_add(&sh->allocs, 1);
 		stat_add(&dev->mem->coherent, 1);
+		memset(bounce, 0, rq->size);
 	}
+	return addr;
+}
+
+/*
+ * Last step of every bounce map: set the device's flag, then the release
+ * fence, which orders the pool's publication (which this thread observed
+ * or made), the flag and the bounce data before the caller's store of the
+ * returned address.
+ */
+static void map_publish_flag(struct swiotlb_dev *dev)
+{
 	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
 		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
 	/* pairs with the acquire fence in dev_may_have_bounced() (internal.h);
 	 * cumulative, see the comment at the top of this file */
 	atomic_thread_fence(memory_order_release);
 	tsan_release(dev);
-	return addr;
 }
 
 struct map_ctx {
@@ -177,6 +177,50 @@ struct map_ctx {
 	void *cpu;                    /* result: its CPU address */
 };
 
+/* Can a pool the resize thread adds serve this device?  Grown pools are
+ * placed below the memory's limit (anywhere without one). */
+static bool dev_reaches_grown(const struct swiotlb_dev *dev)
+{
+	swiotlb_addr_t limit = dev->mem->limit;
+
+	return dev->dma_mask == UINT64_MAX || (limit && limit <= dev->dma_mask);
+}
+
+/*
+ * Serve m->rq from a new transient pool: built and filled privately,
+ * outside any RCU read-side section or lock (the provider and the
+ * pool_added hook may block), then published, then the flag and fence
+ * (the order of the add shape, models/add.pml).
+ */
+static int map_transient(struct map_ctx *m, unsigned cpu)
+{
+	struct swiotlb_dev *dev = m->dev;
+	struct pool *p;
+	int first;
+
+	p = transient_create(dev, &m->rq, &first);
+	if (!p)
+		return -ENOSPC;
+	m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+	m->cpu = p->cpu + (m->addr - p->start);
+	if (transient_publish(dev, p) < 0) {
+		struct dev_shard *sh = dev_shard(dev, cpu);
+
+		/* undo map_copy_in()'s counts: the map did not happen */
+		if (m->rq.orig_ptr) {
+			atomic_fetch_sub_explicit(&sh->maps, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&sh->bytes_to_dev, m->rq.size,
+						  memory_order_relaxed);
+		} else {
+			atomic_fetch_sub_explicit(&sh->allocs, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
+		}
+		return -ENOSPC;
+	}
+	map_publish_flag(dev);
+	return 0;
+}
+
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
  * transient pool, and finish the mapping.  -ENOSPC when neither works. */
 static int map_bounce(struct map_ctx *m)
@@ -184,22 +228,23 @@ static int map_bounce(struct map_ctx *m)
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
 	struct pool *p;
-	int first, rc = 0;
+	int first;
 
 	rcu_enter();
 	first = pools_find_slots(dev, &m->rq, cpu, &p);
-	if (first < 0 && dev->mem->dynamic) {
-		grow_request(dev->mem);
-		p = transient_create(dev, &m->rq, &first);
-	}
 	if (first >= 0) {
-		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
+		m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
 		m->cpu = p->cpu + (m->addr - p->start);
-	} else {
-		rc = -ENOSPC;
+		map_publish_flag(dev);
 	}
 	rcu_exit();
-	return rc;
+	if (first >= 0)
+		return 0;
+	if (!dev->mem->dynamic)
+		return -ENOSPC;
+	if (dev_reaches_grown(dev))
+		grow_request(dev->mem);
+	return map_transient(m, cpu);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool
