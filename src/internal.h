@@ -421,6 +421,8 @@ struct slot_req {
 	size_t iotlb_align_mask;      /* min_align bits still to match */
 	unsigned nslots;
 	unsigned stride;
+	bool waiting;                 /* a MAY_BLOCK retry: always take the area
+					 lock (no unlocked full-area skip), see wait.c */
 	const struct swiotlb_dev *dev;
 };
 
@@ -523,9 +525,10 @@ void waitq_fini(struct waitq *q);
 void waitq_wake(struct waitq *q);
 static inline void waitq_notify_free(struct waitq *q)
 {
-	/* F2: orders the caller's store that freed room (area.used,
-	 * pool_bytes, pools_alive) before the load of nwaiters; pairs with
-	 * F1 in retry_unlocked() (wait.c), which explains the shape */
+	/* F2: orders the caller's store that freed room (pool_bytes,
+	 * pools_alive) before the load of nwaiters; pairs with F1 in
+	 * retry_unlocked() (wait.c), which explains the shape.  Frees of
+	 * slots do not come here: they read nwaiters under the area lock. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&q->nwaiters, memory_order_relaxed)))
 		waitq_wake(q);

@@ -251,7 +251,10 @@ static int map_bounce(struct map_ctx *m)
  * may have become possible again when others were released). */
 static int map_retry(void *arg)
 {
-	return map_bounce(arg);
+	struct map_ctx *m = arg;
+
+	m->rq.waiting = true;
+	return map_bounce(m);
 }
 
 static void log_full(struct swiotlb_dev *dev, size_t size)
@@ -376,37 +379,43 @@ static bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
 }
 
 /*
- * Free the run of head slot h after re-checking, under the area lock, that
- * it is still the mapping we validated (two racing unmaps of one mapping:
- * exactly one wins).  Then account, release a transient pool, wake
- * waiters.  Returns 0 or -EINVAL.
+ * Free the run of head slot h, which the caller validated under the area
+ * lock it holds (mapping_is() and the device); pad and nslots are read
+ * here, under that lock, so they are the mapping's own (never a stale
+ * count from before a racing unmap and remap).  Returns the number of
+ * MAY_BLOCK waiters seen under the lock (see wait.c: a waiter's retry
+ * takes this lock, so either it sees the freed slots or this read sees
+ * it).
  */
-static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			   uint8_t state, size_t copied_back)
+static unsigned release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			       size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = atomic_load_explicit(&s->pad, memory_order_relaxed);
 	unsigned n = atomic_load_explicit(&s->nslots, memory_order_relaxed);
-	unsigned ai = pool_area_of(p, h);
-	struct area *a = &p->areas[ai];
 
-	spin_lock(&a->lock);
-	if (!mapping_is(p, h, addr, size, dir, state) ||
-	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev) {
-		spin_unlock(&a->lock);
-		return -EINVAL;
-	}
 	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
-	area_release_slots(p, ai, h - pad, n, copied_back);
-	spin_unlock(&a->lock);
+	area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
+	return atomic_load_explicit(&dev->mem->waitq.nwaiters, memory_order_relaxed);
+}
 
+/* After the area lock is dropped: give back a transient pool, wake a
+ * waiter seen under the lock. */
+static void release_after(struct swiotlb_dev *dev, struct pool *p, unsigned waiters)
+{
 	if (p->kind == POOL_TRANSIENT)
 		transient_release(p);
-	if (state == SLOT_COHERENT)
-		atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
-	waitq_notify_free(&dev->mem->waitq);
-	return 0;
+	if (unlikely(waiters))
+		waitq_wake(&dev->mem->waitq);
+}
+
+/* Is head slot h, under the area lock, exactly dev's live mapping
+ * (addr, size, dir) in 'state'? */
+static bool mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			  swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state) &&
+	       atomic_load_explicit(&p->slots[h].dev, memory_order_relaxed) == dev;
 }
 
 /* Bytes copied by a sync: not under an area lock, so they go to the
@@ -419,39 +428,49 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
 }
 
+/*
+ * Unmap the mapping whose head slot the lock-free find_head() located.
+ * Everything is re-validated under the area lock.  A copy-back claims the
+ * mapping under the lock (state SLOT_UNMAPPING: a racing second unmap or
+ * a sync of it fails, a shrink cannot retire the pool, nobody else frees
+ * it), copies with the lock dropped, and frees under the lock again.
+ * So of two racing unmaps exactly one copies and frees, and never from or
+ * into slots that were reused in between.
+ */
 static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
 			size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	struct dev_shard *sh = dev_shard(dev, current_cpu());
-	size_t copied = 0;
-	uint8_t state = SLOT_MAPPED;
+	bool copy = dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC);
+	struct area *a;
+	unsigned waiters;
 
-	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
+	if (h < 0)
 		return reject(dev, -EINVAL,
 			      "unmap: not the start, size and direction of a live mapping "
 			      "(double unmap?)", addr, size);
-	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
-		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
-		uint8_t mapped = SLOT_MAPPED;
-
-		/* Claim the copy-back: of two racing unmaps of one mapping only
-		 * one copies (the other could read slots already reused). */
-		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
-							     SLOT_UNMAPPING, memory_order_relaxed,
-							     memory_order_relaxed))
-			return reject(dev, -EINVAL, "unmap: mapping being unmapped concurrently "
-				      "(double unmap)", addr, size);
-		memcpy(orig, p->cpu + (addr - p->start), size);
-		copied = size;
-		state = SLOT_UNMAPPING;
+	a = &p->areas[pool_area_of(p, (unsigned)h)];
+	spin_lock(&a->lock);
+	if (!mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+		spin_unlock(&a->lock);
+		return reject(dev, -EINVAL,
+			      "unmap: not the start, size and direction of a live mapping "
+			      "(double unmap?)", addr, size);
 	}
-	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
-		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
-			      addr, size);
-	stat_add(&sh->unmaps, 1);
-	if (copied)
-		stat_add(&sh->bytes_from_dev, copied);
+	if (copy) {
+		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
+
+		atomic_store_explicit(&p->slots[h].state, SLOT_UNMAPPING, memory_order_relaxed);
+		spin_unlock(&a->lock);
+		memcpy(orig, p->cpu + (addr - p->start), size);
+		spin_lock(&a->lock);
+	}
+	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	spin_unlock(&a->lock);
+	release_after(dev, p, waiters);
+	stat_add(&dev_shard(dev, current_cpu())->unmaps, 1);
+	if (copy)
+		stat_add(&dev_shard(dev, current_cpu())->bytes_from_dev, size);
 	return 0;
 }
 
@@ -618,6 +637,26 @@ SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiot
 
 /* ---- coherent allocations ---- */
 
+/* Free coherent allocation h after validating it under the area lock. */
+static int free_coherent(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			 swiotlb_addr_t addr, size_t sz)
+{
+	struct area *a = &p->areas[pool_area_of(p, h)];
+	unsigned waiters;
+
+	spin_lock(&a->lock);
+	if (!mapping_owned(p, h, dev, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT)) {
+		spin_unlock(&a->lock);
+		return -EINVAL;
+	}
+	waiters = release_locked(dev, p, h, 0);
+	spin_unlock(&a->lock);
+	release_after(dev, p, waiters);
+	atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
+	stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	return 0;
+}
+
 SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out)
 {
 	struct map_ctx m = { .dev = dev };
@@ -664,12 +703,8 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 	rcu_enter();
 	if (dev_may_have_bounced(dev) && (p = lookup_pool(dev, addr)) &&
 	    (unsigned char *)cpu == p->cpu + (addr - p->start) &&
-	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
-	    mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
-		rc = release_mapping(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-				     SLOT_COHERENT, 0);
-	if (rc == 0)
-		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0)
+		rc = free_coherent(dev, p, (unsigned)h, addr, sz);
 	rcu_exit();
 	if (rc < 0)
 		return reject(dev, rc, "free: not a live coherent allocation of this size",

@@ -15,18 +15,24 @@
  * q->wakeups under q->lock, and the head, before it sleeps, compares it
  * with the value it read before its retry.
  *
- * No lost wake-up between a freeing thread and the head's retry (a
- * store-buffering shape):
- *   head:  nwaiters++ (enqueue)        freer: area.used -= n (area lock)
- *          fence(seq_cst)  [F1]               fence(seq_cst)  [F2]
- *          read area.used (retry)             read nwaiters
- * With both fences, one of the two sees the other's store: either the
- * retry sees the freed slots, or the freer sees a waiter and wakes it
- * (F1 in waitq_wait(), F2 in waitq_notify_free(), internal.h).  Without
- * them C11 and even x86-TSO allow both reads to miss (the stores still in
- * the store buffers).  The same holds for pool memory given back to
- * max_size/max_pools (pool_caps_release()) and pools added by the resize
- * thread (which wake unconditionally).
+ * No lost wake-up between a freeing thread and the head's retry:
+ *  - slots: the retry takes every area lock it looks at (slot_req.waiting
+ *    turns off the unlocked full-area skip), and the freeing thread reads
+ *    nwaiters under the area lock it freed under (release_locked(),
+ *    map.c).  If the retry locked that area after the free, it sees the
+ *    slots; if before, its enqueue() (nwaiters++) happens before the
+ *    freer's read through the area lock, and the freer wakes it.  No
+ *    fence, and no extra locked instruction, on the unmap path.
+ *  - pool memory given back under max_size/max_pools
+ *    (pool_caps_release(), pool.c) is a store-buffering shape:
+ *      head:  nwaiters++ (enqueue)        freer: pool_bytes -= len
+ *             fence(seq_cst)  [F1]               fence(seq_cst)  [F2]
+ *             read pool_bytes (retry)            read nwaiters
+ *    With both fences one of the two reads sees the other's store (F1 in
+ *    retry_unlocked(), F2 in waitq_notify_free(), internal.h); without
+ *    them C11 and even x86-TSO let both miss (stores still in the store
+ *    buffers).
+ *  - pools added by the resize thread wake unconditionally.
  */
 #include <time.h>
 
