@@ -546,6 +546,7 @@ static inline bool pool_reachable(const struct pool *p, const struct swiotlb_dev
 bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		swiotlb_addr_t *addr);
 int64_t dev_live(const struct swiotlb_dev *dev);
+bool dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size);
 
 /* abi.c */
 int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,

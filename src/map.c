@@ -50,6 +50,19 @@ static int reject(struct swiotlb_dev *dev, int err, const char *what,
 	return err;
 }
 
+/* An unmap or sync of an address in no pool of the device: a no-op for
+ * an address the device could have been given directly, misuse (e.g. a
+ * second unmap of a transient mapping, whose pool is gone) otherwise. */
+static int not_a_mapping(struct swiotlb_dev *dev, const char *what, swiotlb_addr_t addr,
+			 size_t size)
+{
+	if (dev_addr_maybe_direct(dev, addr, size))
+		return 0;
+	return reject(dev, -EINVAL, what[0] == 'u' ?
+		      "unmap: not a live mapping of this device (double unmap?)" :
+		      "sync: not inside a live mapping of this device", addr, size);
+}
+
 /*
  * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
@@ -149,7 +162,7 @@ static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsig
 	} else {
 		stat_add(&sh->allocs, 1);
 		stat_add(&dev->mem->coherent, 1);
-		memset(bounce, 0, rq->size);
+		memset(bounce, 0, align_up(rq->size, PAGE_SZ));
 	}
 	return addr;
 }
@@ -289,6 +302,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 		return -EINVAL;
 	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
+	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (dev_direct(dev, cpu, size, out)) {
@@ -485,12 +499,14 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
 		return reject(dev, -EINVAL, "unmap: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0; /* never bounced: a direct address */
+		return not_a_mapping(dev, "unmap", addr, size); /* a direct address? */
 	rcu_enter();
 	p = lookup_pool(dev, addr);
 	if (p)
 		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, "unmap", addr, size);
 	return rc;
 }
 
@@ -542,12 +558,14 @@ static int sync_common(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size
 	if (!size || !dir_valid(dir))
 		return reject(dev, -EINVAL, "sync: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0;
+		return not_a_mapping(dev, "sync", addr, size);
 	rcu_enter();
 	p = lookup_pool(dev, addr);
 	if (p)
 		rc = sync_bounce(dev, p, addr, size, dir, to);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, "sync", addr, size);
 	return rc;
 }
 
@@ -568,8 +586,10 @@ SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t 
 SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 			       enum swiotlb_dir dir, unsigned attrs, size_t *failed)
 {
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "map_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = swiotlb_map(dev, sg[i].cpu, sg[i].len, dir, attrs, &sg[i].addr);
 
@@ -596,8 +616,10 @@ SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
 {
 	int first = 0;
 
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "unmap_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = swiotlb_unmap(dev, sg[i].addr, sg[i].len, dir, attrs);
 
@@ -612,8 +634,10 @@ static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 {
 	int first = 0;
 
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "sync_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = sync_common(dev, sg[i].addr, sg[i].len, dir, to);
 
@@ -679,6 +703,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	}
 	m.rq.dir = SWIOTLB_BIDIRECTIONAL;
 	m.rq.state = SLOT_COHERENT;
+	m.rq.size = size; /* recorded exactly: swiotlb_free() must match it */
 	rc = map_bounce(&m);
 	if (rc < 0) {
 		map_failed(dev, rc, size, 0);
@@ -692,7 +717,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 			     swiotlb_addr_t addr)
 {
-	size_t sz = align_up(size, PAGE_SZ);
+	size_t sz = size; /* the exact size given to swiotlb_alloc() */
 	struct pool *p;
 	int h, rc = -EINVAL;
 

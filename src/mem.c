@@ -146,6 +146,10 @@ static int config_refuse(const struct swiotlb_mem_config *c, const char *why)
 	return -EINVAL;
 }
 
+/* Largest grow_size accepted (anything larger is a mistake, and
+ * SIZE_MAX would overflow the rounding to segments). */
+#define MAX_CONFIG_GROW_SIZE ((size_t)1 << 40)
+
 static int config_check(const struct swiotlb_mem_config *c)
 {
 	if (c->nareas & (c->nareas - 1))
@@ -157,6 +161,8 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
 		return config_refuse(c, "max_size is smaller than the initial pool");
+	if (c->dynamic && c->grow_size > MAX_CONFIG_GROW_SIZE)
+		return config_refuse(c, "grow_size is larger than 1 TiB");
 	return 0;
 }
 
