@@ -21,9 +21,12 @@
  * address over through its own memory (a ring, a struct) with any ordering,
  * even relaxed: the library's own barriers make the unmap find the mapping.
  *
- * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
- * inherited dynamic memory has no growth thread: maps that find the pools
- * full are served by transient pools.
+ * fork(): the library takes every lock of every memory around fork()
+ * (pthread_atfork) and runs liburcu-bp's fork hooks, so a child may call
+ * any function on the memories and devices it inherited, destroy
+ * included (tests/unit/test_fork.c).  In a child an inherited dynamic
+ * memory has no resize thread: maps that find the pools full are served
+ * by transient pools, and grown pools are not shrunk.
  */
 #ifndef SWIOTLB_H
 #define SWIOTLB_H
