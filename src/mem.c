@@ -79,8 +79,10 @@ int mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 	return 0;
 }
 
-/* Fold a retiring pool's per-area counters into the memory's totals so
- * that the statistics do not go backwards when the pool disappears. */
+/* Fold a retiring shared pool's per-area counters into the memory's
+ * totals (mem->lock held, which swiotlb_mem_stats() also takes: a
+ * snapshot sees the pool either in the set or in the totals, so the
+ * statistics never go backwards or count it twice). */
 void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p)
 {
 	for (unsigned i = 0; i < p->nareas; i++) {
