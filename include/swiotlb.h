@@ -391,9 +391,11 @@ struct swiotlb_sg {
 
 /**
  * Map n entries.  Returns 0 when all are mapped.  On failure every entry
- * mapped so far is unmapped again (without copying back), *failed (if not
- * NULL) is set to the index of the entry that failed, and that entry's
- * error is returned.
+ * mapped so far is unmapped again (without copying back) and its
+ * statistics are taken back (maps, bytes, unmaps: as if never mapped; the
+ * high-water mark keeps the peak it saw), *failed (if not NULL) is set to
+ * the index of the entry that failed, and that entry's error is returned
+ * (and counted as a failed map when it is -ENOSPC or -ETIMEDOUT).
  */
 int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 		   enum swiotlb_dir dir, unsigned attrs, size_t *failed);

@@ -202,6 +202,23 @@ static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
 		a->cursor = run;
 }
 
+/* Take back the statistics of a map of 'size' bytes placed in area 'ai'
+ * (caller holds the area lock): a scatter-gather map that failed part
+ * way undoes the entries it had mapped as if they never were. */
+void area_uncount_map(struct pool *p, unsigned ai, size_t size)
+{
+	struct area *a = &p->areas[ai];
+
+	if (p->kind == POOL_TRANSIENT) {
+		atomic_fetch_sub_explicit(&p->mem->transient_maps, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&p->mem->transient_bytes_to_dev, size,
+					  memory_order_relaxed);
+	} else {
+		count_locked(&a->maps, (uint64_t)-1);
+		count_locked(&a->bytes_to_dev, (uint64_t)0 - size);
+	}
+}
+
 /*
  * Give back the run [first, first+n) of one mapping in area 'ai' (caller
  * holds the area lock).

@@ -457,6 +457,7 @@ void rcu_synchronize(void);
 
 /* area.c */
 int area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
+void area_uncount_map(struct pool *p, unsigned ai, size_t size);
 void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
 			size_t copied_back);
 

@@ -161,6 +161,29 @@ static void test_misuse_holes(void)
 	CHECK_EQ(swiotlb_unmap_sg(dev, NULL, 3, SWIOTLB_TO_DEVICE, 0), -EINVAL);
 	CHECK_EQ(swiotlb_sync_sg_for_cpu(dev, NULL, 3, SWIOTLB_FROM_DEVICE), -EINVAL);
 	CHECK_EQ(dstats_of(dev).errors, errs + 3);
+	/* a scatter-gather map that fails part way takes its statistics back */
+	{
+		static uint8_t e0[4096], e1[10000], e2[300 * KIB];
+		struct swiotlb_sg sg[3] = { { e0, sizeof(e0), 0 }, { e1, sizeof(e1), 0 },
+					    { e2, sizeof(e2), 0 } }; /* too big: -E2BIG */
+		struct swiotlb_stats before = stats_of(mem), after;
+		struct swiotlb_dev_stats dbefore = dstats_of(dev), dafter;
+		size_t failed = 99;
+
+		CHECK_EQ(swiotlb_map_sg(dev, sg, 3, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN,
+					&failed), -E2BIG);
+		CHECK_EQ(failed, 2);
+		after = stats_of(mem);
+		dafter = dstats_of(dev);
+		CHECK_EQ(after.maps, before.maps);
+		CHECK_EQ(after.bytes_to_device, before.bytes_to_device);
+		CHECK_EQ(after.used_slots, before.used_slots);
+		CHECK_EQ(after.mappings, before.mappings);
+		CHECK_EQ(dafter.maps, dbefore.maps);
+		CHECK_EQ(dafter.unmaps, dbefore.unmaps);
+		CHECK_EQ(dafter.bytes_to_device, dbefore.bytes_to_device);
+		CHECK_EQ(dafter.mappings, dbefore.mappings);
+	}
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	CHECK_OK(swiotlb_mem_destroy(mem));
 
