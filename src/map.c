@@ -93,6 +93,7 @@ static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
 	rq->iotlb_align_mask = iotlb;
 	rq->nslots = (unsigned)nr_slots(alloc_size);
 	rq->stride = (unsigned)(((align > iotlb ? align : iotlb) + 1) >> SLOT_SHIFT);
+	rq->waiting = false;
 	rq->dev = dev;
 	return 0;
 }
