@@ -75,6 +75,22 @@ struct swiotlb_mem;
 struct swiotlb_dev;
 
 /*
+ * The public head of every struct swiotlb_dev (which is otherwise opaque):
+ * its first member, part of the ABI.  'bounced' is set once the device has
+ * bounced a mapping and never cleared; the inline swiotlb_is_bounce()
+ * reads it.  Declared for C11 callers with atomics; the layout (one byte at
+ * offset 0) is the same for every caller.
+ */
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && \
+	!defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+#define SWIOTLB_HAVE_DEV_HEAD 1
+struct swiotlb_dev_head {
+	_Atomic bool bounced;
+};
+#endif
+
+/*
  * Memory provider: where pool memory comes from.
  *
  * alloc() returns @len bytes of device-reachable memory whose device address
@@ -431,17 +447,16 @@ int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
  * the same function out of line.
  */
 bool swiotlb__is_bounce_lookup(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
-#if !defined(__cplusplus) && !defined(SWIOTLB_BUILDING) && defined(__STDC_VERSION__) && \
-	__STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
-#include <stdatomic.h>
+#if !defined(__cplusplus) && !defined(SWIOTLB_BUILDING) && defined(SWIOTLB_HAVE_DEV_HEAD)
 static inline bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
 {
+	const struct swiotlb_dev_head *head = (const struct swiotlb_dev_head *)(const void *)dev;
+
 	if (!dev)
 		return false;
 	/* pairs with the release fence in the library's map path */
 	atomic_thread_fence(memory_order_acquire);
-	if (!atomic_load_explicit((const _Atomic bool *)(const void *)dev,
-				  memory_order_relaxed))
+	if (!atomic_load_explicit(&head->bounced, memory_order_relaxed))
 		return false;
 	return swiotlb__is_bounce_lookup(dev, addr);
 }

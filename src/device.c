@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Devices: what a device can reach (dma_mask, direct callback), its
- * alignment rules, its transient pools and its counters.
+ * alignment rules, its counters, and how a rejected call is reported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,7 @@ static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
 	return true;
 }
 
-bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
+bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		swiotlb_addr_t *addr)
 {
 	if (dev->force_bounce)
@@ -29,11 +29,6 @@ bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 	if (dev->direct)
 		return dev->direct(dev->direct_ctx, cpu, size, addr);
 	return identity_direct(dev, cpu, size, addr);
-}
-
-static bool pool_reachable(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
 }
 
 /* A device whose dma_mask reaches no slot of any current pool can only
@@ -44,12 +39,12 @@ static int dev_check_reach(struct swiotlb_mem *mem, const struct swiotlb_dev *de
 	bool ok = false;
 
 	rcu_enter();
-	/* pairs with the store-release in set_replace() */
+	/* pairs with the store-release in set_replace() (mem.c): see there */
 	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 	for (unsigned i = 0; i < s->n && !ok; i++)
 		ok = pool_reachable(s->pools[i], dev);
 	rcu_exit();
-	return ok || mem->dynamic ? 0 : -EINVAL;
+	return ok || mem->cfg.dynamic ? 0 : -EINVAL;
 }
 
 static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *c)
@@ -89,7 +84,7 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	}
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
-		mem_log(mem, SWIOTLB_LOG_ERR,
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
 			"swiotlb_dev_create: config of %zu bytes does not match this "
 			"library's (%zu bytes) or sets fields it does not know",
 			cfg_size, sizeof(cc));
@@ -105,12 +100,12 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	rc = dev_config(dev, &cc);
 	if (rc == 0)
 		rc = dev_check_reach(mem, dev);
-	dev->nshards = mem->nareas;
+	dev->nshards = mem->cfg.nareas;
 	dev->shards = aligned_alloc(CACHELINE, sizeof(*dev->shards) * dev->nshards);
 	if (rc == 0 && !dev->shards)
 		rc = -ENOMEM;
 	if (rc < 0) {
-		mem_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
 			dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
 		free(dev->shards);
 		free(dev);
@@ -118,25 +113,23 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		return NULL;
 	}
 	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
-	pthread_mutex_init(&dev->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dev->transients);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs++;
 	pthread_mutex_unlock(&mem->lock);
 	return dev;
 }
 
-int64_t dev_live(const struct swiotlb_dev *dev)
+int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev)
 {
 	int64_t live = 0;
 
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 
-		live += (int64_t)(atomic_load_explicit(&sh->maps, memory_order_relaxed) +
-				  atomic_load_explicit(&sh->allocs, memory_order_relaxed)) -
-			(int64_t)(atomic_load_explicit(&sh->unmaps, memory_order_relaxed) +
-				  atomic_load_explicit(&sh->frees, memory_order_relaxed));
+		live += (int64_t)(ld_relaxed(&sh->maps) +
+				  ld_relaxed(&sh->allocs)) -
+			(int64_t)(ld_relaxed(&sh->unmaps) +
+				  ld_relaxed(&sh->frees));
 	}
 	return live;
 }
@@ -149,9 +142,9 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	if (!dev)
 		return -EINVAL;
 	mem = dev->mem;
-	live = dev_live(dev);
+	live = _swiotlb_dev_live(dev);
 	if (live) {
-		mem_log(mem, SWIOTLB_LOG_ERR,
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
 			"device %s: destroy refused: %lld live mapping(s)",
 			dev->name[0] ? dev->name : "?", (long long)live);
 		return -EBUSY;
@@ -159,10 +152,21 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs--;
 	pthread_mutex_unlock(&mem->lock);
-	pthread_mutex_destroy(&dev->lock);
 	free(dev->shards);
 	free(dev);
 	return 0;
+}
+
+/* Log a rejected call (and count it in the device's errors when it is
+ * -EINVAL, i.e. misuse); returns err. */
+int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what,
+			swiotlb_addr_t addr, size_t size)
+{
+	if (err == -EINVAL)
+		stat_add(&dev->errors, 1);
+	_swiotlb_log(dev->mem, SWIOTLB_LOG_WARN, "%s: %s (addr %#llx, size %zu): %s",
+		     dev_label(dev), what, (unsigned long long)addr, size, swiotlb_strerror(err));
+	return err;
 }
 
 SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)

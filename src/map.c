@@ -1,65 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * map, unmap, sync, scatter-gather and coherent allocations.
+ * Streaming maps: swiotlb_map() and its variants, and the bounce step that
+ * coherent allocations share.  The way back (unmap, sync) is unmap.c.
  *
  * The ordering protocol (docs/ORDERING.md, the models in models/):
  *   map:   find slots in a pool found through a load-acquire of the pool
  *          set (or create and publish a transient pool), copy in, set
- *          dev->bounced, then a release fence, then return the address,
- *          which the caller may hand to another thread with a relaxed store.
- *   unmap/sync/is_bounce: acquire fence (the caller loaded the address,
- *          maybe from another thread, just before), read dev->bounced,
- *          then look the address up.
+ *          dev->head.bounced, then a release fence, then return the
+ *          address, which the caller may hand to another thread with a
+ *          relaxed store.
+ *   unmap/sync/is_bounce (unmap.c): acquire fence (the caller loaded the
+ *          address, maybe from another thread, just before), read
+ *          dev->head.bounced, then look the address up.
  * The release fence is cumulative in C11: everything the mapping thread
- * had observed (a pool published by the growth thread) is visible to the
+ * had observed (a pool published by the resize thread) is visible to the
  * thread that acquires, which is the three-thread shape.
  */
-#include <sched.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define KNOWN_ATTRS (SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN | SWIOTLB_ATTR_MAY_BLOCK)
-
-static inline bool dir_valid(enum swiotlb_dir dir)
-{
-	return (unsigned)dir <= SWIOTLB_FROM_DEVICE;
-}
-
-unsigned current_cpu_slow(void)
-{
-	int c = sched_getcpu();
-
-	return c < 0 ? 0 : (unsigned)c;
-}
-
-static const char *dev_label(const struct swiotlb_dev *dev)
-{
-	return dev->name[0] ? dev->name : "device";
-}
-
-/* Log a rejected call (and count it in the device's errors when it is
- * -EINVAL, i.e. misuse); returns err. */
-static int reject(struct swiotlb_dev *dev, int err, const char *what,
-		  swiotlb_addr_t addr, size_t size)
-{
-	if (err == -EINVAL)
-		stat_add(&dev->errors, 1);
-	mem_log(dev->mem, SWIOTLB_LOG_WARN, "%s: %s (addr %#llx, size %zu): %s",
-		dev_label(dev), what, (unsigned long long)addr, size, swiotlb_strerror(err));
-	return err;
-}
 
 /*
  * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
  * segment.
  */
-static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
-		     size_t alloc_align_mask, struct slot_req *rq)
+int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size,
+			  size_t alloc_align_mask, struct slot_req *rq)
 {
 	size_t min_align = dev->min_align_mask;
-	size_t offset = orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
+	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
 	size_t alloc_size = align_up(size + offset, alloc_align_mask + 1);
 	size_t align = alloc_align_mask, iotlb;
 
@@ -81,20 +51,15 @@ static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
 	return 0;
 }
 
-static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
-}
-
-/* Is area ai of p at least 3/4 used?  With several areas, growth starts
- * early when a map found room only in its last choice of area of the last
- * pool (everything else is full) and that area is crowded, so that a ramp is served by grown pools rather than
- * transient ones, without growing while most of the pools are still free.
- * With one area, growth starts when everything is full, as in the kernel. */
+/* Is area ai of p at least AREA_CROWDED_PCT used?  With several areas,
+ * growth starts early when a map found room only in its last choice of
+ * area of the last pool (everything else is full) and that area is
+ * crowded, so that a ramp is served by grown pools rather than transient
+ * ones, without growing while most of the pools are still free.  With one
+ * area, growth starts when everything is full, as in the kernel. */
 static bool area_crowded(const struct pool *p, unsigned ai)
 {
-	return atomic_load_explicit(&p->areas[ai].used, memory_order_relaxed) * 4 >=
-	       p->area_slots * 3;
+	return ld_relaxed(&p->areas[ai].used) * 100 >= p->area_slots * AREA_CROWDED_PCT;
 }
 
 /*
@@ -107,21 +72,21 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 			    unsigned cpu, struct pool **out)
 {
 	struct swiotlb_mem *mem = dev->mem;
-	/* pairs with the store-release in set_replace() (mem.c) */
+	/* pairs with the store-release in set_replace() (mem.c): see there */
 	struct pool_set *s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 
-	for (unsigned i = 0; i < mem->nareas; i++) {
+	for (unsigned i = 0; i < mem->cfg.nareas; i++) {
 		for (unsigned j = 0; j < s->n; j++) {
 			struct pool *p = s->pools[j];
 			int slot;
 
-			if (i >= p->nareas || !pool_reaches(p, dev))
+			if (i >= p->nareas || !pool_reachable(p, dev))
 				continue;
-			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
+			slot = _swiotlb_area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
-				if (i > 0 && i == mem->nareas - 1 && j == s->n - 1 &&
+				if (i > 0 && i == mem->cfg.nareas - 1 && j == s->n - 1 &&
 				    area_crowded(p, (cpu + i) & (p->nareas - 1)))
-					grow_request(mem); /* grow before all is full */
+					_swiotlb_resize_request_grow(mem); /* grow before all is full */
 				*out = p;
 				return slot;
 			}
@@ -150,36 +115,32 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
 	unsigned char *bounce = p->cpu + (addr - p->start);
 	struct dev_shard *sh = dev_shard(dev, cpu);
 
-	if (rq->orig_ptr)
-		memcpy(bounce, rq->orig_ptr, rq->size);
+	if (rq->orig)
+		memcpy(bounce, rq->orig, rq->size);
 	else
 		memset(bounce, 0, rq->size);
-	if (rq->orig_ptr) {
+	if (rq->orig) {
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
 	} else {
 		stat_add(&sh->allocs, 1);
-		stat_add(&dev->mem->coherent, 1);
+		stat_add(&dev->mem->stats.coherent, 1);
 	}
-	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
-		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
-	/* pairs with the acquire fence in dev_may_have_bounced() (internal.h);
-	 * cumulative, see the comment at the top of this file */
+	if (!ld_relaxed(&dev->head.bounced))
+		st_relaxed(&dev->head.bounced, true);
+	/* Pairs with the acquire fence in dev_may_have_bounced() (internal.h);
+	 * cumulative, see the top of this file.  Without it a thread that
+	 * receives the address through a relaxed store could read the flag
+	 * as unset or miss the pool in the lookup, and treat the bounce
+	 * address as direct (docs/ORDERING.md, item 3). */
 	atomic_thread_fence(memory_order_release);
 	tsan_release(dev);
 	return addr;
 }
 
-struct map_ctx {
-	struct swiotlb_dev *dev;
-	struct slot_req rq;
-	swiotlb_addr_t addr;          /* result: the bounce address */
-	void *cpu;                    /* result: its CPU address */
-};
-
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
  * transient pool, and finish the mapping.  -ENOSPC when neither works. */
-static int map_bounce(struct map_ctx *m)
+int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
@@ -188,9 +149,9 @@ static int map_bounce(struct map_ctx *m)
 
 	rcu_enter();
 	first = pools_find_slots(dev, &m->rq, cpu, &p);
-	if (first < 0 && dev->mem->dynamic) {
-		grow_request(dev->mem);
-		p = transient_create(dev, &m->rq, &first);
+	if (first < 0 && dev->mem->cfg.dynamic) {
+		_swiotlb_resize_request_grow(dev->mem);
+		p = _swiotlb_transient_create(dev, &m->rq, &first);
 	}
 	if (first >= 0) {
 		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
@@ -206,23 +167,23 @@ static int map_bounce(struct map_ctx *m)
  * may have become possible again when others were released). */
 static int map_retry(void *arg)
 {
-	return map_bounce(arg);
+	return _swiotlb_map_bounce(arg);
 }
 
 static void log_full(struct swiotlb_dev *dev, size_t size)
 {
 	struct swiotlb_mem *mem = dev->mem;
 
-	mem_log(mem, SWIOTLB_LOG_ERR,
+	_swiotlb_log(mem, SWIOTLB_LOG_ERR,
 		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
 		dev_label(dev), size,
-		(unsigned long long)atomic_load_explicit(&mem->total_slots, memory_order_relaxed),
-		(unsigned long long)mem_used_exact(mem));
+		(unsigned long long)ld_relaxed(&mem->stats.total_slots),
+		(unsigned long long)_swiotlb_stats_used_slots(mem));
 }
 
-static int map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
+int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
 {
-	stat_add(&dev->mem->failed_maps, 1);
+	stat_add(&dev->mem->stats.failed_maps, 1);
 	stat_add(&dev->failed_maps, 1);
 	stat_max(&dev->largest_failed, size);
 	if (rc == -ENOSPC && !(attrs & SWIOTLB_ATTR_NO_WARN))
@@ -242,25 +203,24 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
-		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
-	if (dev_direct(dev, cpu, size, out)) {
+		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
+	if (_swiotlb_dev_direct(dev, cpu, size, out)) {
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);
 		return 0;
 	}
 	if (size > swiotlb_max_mapping_size(dev) ||
-	    build_req(dev, (uintptr_t)cpu, size, alloc_align_mask, &m.rq) < 0)
-		return reject(dev, -E2BIG, "map: larger than the maximum mapping size",
+	    _swiotlb_map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
+		return _swiotlb_dev_reject(dev, -E2BIG, "map: larger than the maximum mapping size",
 			      (uintptr_t)cpu, size);
-	m.rq.orig_ptr = cpu;
 	m.rq.dir = dir;
 	m.rq.state = SLOT_MAPPED;
-	rc = map_bounce(&m);
+	rc = _swiotlb_map_bounce(&m);
 	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
-		rc = waitq_wait(dev->mem, map_retry, &m,
+		rc = _swiotlb_waitq_wait(dev->mem, map_retry, &m,
 				timeout_ms >= 0 ? (unsigned)timeout_ms
-						: dev->mem->wait_timeout_ms);
+						: dev->mem->cfg.wait_timeout_ms);
 	if (rc < 0)
-		return map_failed(dev, rc, size, attrs);
+		return _swiotlb_map_failed(dev, rc, size, attrs);
 	*out = m.addr;
 	return 0;
 }
@@ -286,384 +246,4 @@ SWIOTLB_API int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t s
 		timeout_ms = INT32_MAX;
 	return map_common(dev, cpu, size, dir, attrs | SWIOTLB_ATTR_MAY_BLOCK, 0,
 			  (int)timeout_ms, out);
-}
-
-/* ---- finding a live mapping from a device address ---- */
-
-/* The head slot of the live mapping or allocation that contains addr in
- * p, or -1.  Lock-free: relaxed reads, validated. */
-static int find_head(const struct pool *p, const struct swiotlb_dev *dev,
-		     swiotlb_addr_t addr, uint8_t state)
-{
-	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
-	const struct slot *s = &p->slots[idx];
-	uint8_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
-	unsigned h;
-
-	if (st == SLOT_FREE)
-		return -1;
-	h = st == SLOT_TAIL ? atomic_load_explicit(&s->head, memory_order_relaxed) : idx;
-	if (h >= p->nslots)
-		return -1;
-	s = &p->slots[h];
-	if (atomic_load_explicit(&s->state, memory_order_relaxed) != state ||
-	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev)
-		return -1;
-	return (int)h;
-}
-
-static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
-{
-	return pool_slot_addr(p, h) +
-	       atomic_load_explicit(&p->slots[h].offset, memory_order_relaxed);
-}
-
-/* Does head slot h describe exactly the mapping (addr, size, dir)? */
-static bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
-		       size_t size, enum swiotlb_dir dir, uint8_t state)
-{
-	const struct slot *s = &p->slots[h];
-
-	return atomic_load_explicit(&s->state, memory_order_relaxed) == state &&
-	       head_addr(p, h) == addr &&
-	       atomic_load_explicit(&s->size, memory_order_relaxed) == size &&
-	       atomic_load_explicit(&s->dir, memory_order_relaxed) == dir;
-}
-
-/*
- * Free the run of head slot h after re-checking, under the area lock, that
- * it is still the mapping we validated (two racing unmaps of one mapping:
- * exactly one wins).  Then account, release a transient pool, wake
- * waiters.  Returns 0 or -EINVAL.
- */
-static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			   uint8_t state, size_t copied_back)
-{
-	struct slot *s = &p->slots[h];
-	unsigned pad = atomic_load_explicit(&s->pad, memory_order_relaxed);
-	unsigned n = atomic_load_explicit(&s->nslots, memory_order_relaxed);
-	unsigned ai = pool_area_of(p, h);
-	struct area *a = &p->areas[ai];
-
-	spin_lock(&a->lock);
-	if (!mapping_is(p, h, addr, size, dir, state) ||
-	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev) {
-		spin_unlock(&a->lock);
-		return -EINVAL;
-	}
-	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
-	area_release_slots(p, ai, h - pad, n, copied_back);
-	spin_unlock(&a->lock);
-
-	if (p->kind == POOL_TRANSIENT)
-		transient_release(p);
-	if (state == SLOT_COHERENT)
-		atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
-	waitq_notify_free(&dev->mem->waitq);
-	return 0;
-}
-
-/* Bytes copied by a sync: not under an area lock, so they go to the
- * memory's sync counters (atomic adds) rather than the area's. */
-static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
-{
-	struct dev_shard *sh = dev_shard(dev, current_cpu());
-
-	stat_add(to_device ? &dev->mem->sync_bytes_to_dev : &dev->mem->sync_bytes_from_dev, n);
-	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
-}
-
-static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
-			size_t size, enum swiotlb_dir dir, unsigned attrs)
-{
-	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	struct dev_shard *sh = dev_shard(dev, current_cpu());
-	size_t copied = 0;
-	uint8_t state = SLOT_MAPPED;
-
-	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
-		return reject(dev, -EINVAL,
-			      "unmap: not the start, size and direction of a live mapping "
-			      "(double unmap?)", addr, size);
-	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
-		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
-		uint8_t mapped = SLOT_MAPPED;
-
-		/* Claim the copy-back: of two racing unmaps of one mapping only
-		 * one copies (the other could read slots already reused). */
-		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
-							     SLOT_UNMAPPING, memory_order_relaxed,
-							     memory_order_relaxed))
-			return reject(dev, -EINVAL, "unmap: mapping being unmapped concurrently "
-				      "(double unmap)", addr, size);
-		memcpy(orig, p->cpu + (addr - p->start), size);
-		copied = size;
-		state = SLOT_UNMAPPING;
-	}
-	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
-		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
-			      addr, size);
-	stat_add(&sh->unmaps, 1);
-	if (copied)
-		stat_add(&sh->bytes_from_dev, copied);
-	return 0;
-}
-
-SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
-			      enum swiotlb_dir dir, unsigned attrs)
-{
-	struct pool *p;
-	int rc = 0;
-
-	if (!dev)
-		return -EINVAL;
-	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
-		return reject(dev, -EINVAL, "unmap: bad argument", addr, size);
-	if (!dev_may_have_bounced(dev))
-		return 0; /* never bounced: a direct address */
-	rcu_enter();
-	p = lookup_pool(dev, addr);
-	if (p)
-		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
-	rcu_exit();
-	return rc;
-}
-
-/* ---- syncs ---- */
-
-enum sync_to { TO_CPU, TO_DEVICE };
-
-static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
-		       size_t size, enum swiotlb_dir dir, enum sync_to to)
-{
-	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	swiotlb_addr_t start;
-	size_t msize;
-	enum swiotlb_dir mdir;
-	unsigned char *orig, *bounce;
-
-	if (h < 0)
-		return reject(dev, -EINVAL, "sync: not inside a live mapping", addr, size);
-	start = head_addr(p, (unsigned)h);
-	mdir = atomic_load_explicit(&p->slots[h].dir, memory_order_relaxed);
-	msize = atomic_load_explicit(&p->slots[h].size, memory_order_relaxed);
-	/* written so that no sum can overflow (size may be anything) */
-	if (addr < start || size > msize || addr - start > msize - size)
-		return reject(dev, -EINVAL, "sync: range outside the mapping", addr, size);
-	if (mdir != SWIOTLB_BIDIRECTIONAL && mdir != dir)
-		return reject(dev, -EINVAL, "sync: direction differs from the mapping's",
-			      addr, size);
-	orig = (unsigned char *)atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed) +
-	       (addr - start);
-	bounce = p->cpu + (addr - p->start);
-	if (to == TO_CPU && dir != SWIOTLB_TO_DEVICE) {
-		memcpy(orig, bounce, size);
-		count_sync(dev, false, size);
-	} else if (to == TO_DEVICE && dir != SWIOTLB_FROM_DEVICE) {
-		memcpy(bounce, orig, size);
-		count_sync(dev, true, size);
-	}
-	return 0;
-}
-
-static int sync_common(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
-		       enum swiotlb_dir dir, enum sync_to to)
-{
-	struct pool *p;
-	int rc = 0;
-
-	if (!dev)
-		return -EINVAL;
-	if (!size || !dir_valid(dir))
-		return reject(dev, -EINVAL, "sync: bad argument", addr, size);
-	if (!dev_may_have_bounced(dev))
-		return 0;
-	rcu_enter();
-	p = lookup_pool(dev, addr);
-	if (p)
-		rc = sync_bounce(dev, p, addr, size, dir, to);
-	rcu_exit();
-	return rc;
-}
-
-SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-				     size_t size, enum swiotlb_dir dir)
-{
-	return sync_common(dev, addr, size, dir, TO_CPU);
-}
-
-SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-					size_t size, enum swiotlb_dir dir)
-{
-	return sync_common(dev, addr, size, dir, TO_DEVICE);
-}
-
-/* ---- scatter-gather ---- */
-
-SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-			       enum swiotlb_dir dir, unsigned attrs, size_t *failed)
-{
-	if (!dev || (!sg && n))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int rc = swiotlb_map(dev, sg[i].cpu, sg[i].len, dir, attrs, &sg[i].addr);
-
-		if (rc == 0)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			swiotlb_unmap(dev, sg[j].addr, sg[j].len, dir,
-				      (attrs & ~SWIOTLB_ATTR_MAY_BLOCK) |
-					      SWIOTLB_ATTR_SKIP_CPU_SYNC);
-		if (failed)
-			*failed = i;
-		if (!(attrs & SWIOTLB_ATTR_NO_WARN))
-			mem_log(dev->mem, SWIOTLB_LOG_WARN,
-				"%s: map_sg: entry %zu of %zu (len %zu) failed: %s; "
-				"%zu entries unmapped",
-				dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
-		return rc;
-	}
-	return 0;
-}
-
-SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-				 enum swiotlb_dir dir, unsigned attrs)
-{
-	int first = 0;
-
-	if (!dev || (!sg && n))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int rc = swiotlb_unmap(dev, sg[i].addr, sg[i].len, dir, attrs);
-
-		if (rc && !first)
-			first = rc;
-	}
-	return first;
-}
-
-static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-		   enum swiotlb_dir dir, enum sync_to to)
-{
-	int first = 0;
-
-	if (!dev || (!sg && n))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int rc = sync_common(dev, sg[i].addr, sg[i].len, dir, to);
-
-		if (rc && !first)
-			first = rc;
-	}
-	return first;
-}
-
-SWIOTLB_API int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-					size_t n, enum swiotlb_dir dir)
-{
-	return sync_sg(dev, sg, n, dir, TO_CPU);
-}
-
-SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-					   size_t n, enum swiotlb_dir dir)
-{
-	return sync_sg(dev, sg, n, dir, TO_DEVICE);
-}
-
-/* ---- coherent allocations ---- */
-
-SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out)
-{
-	struct map_ctx m = { .dev = dev };
-	size_t sz = align_up(size, PAGE_SZ);
-	int rc;
-
-	if (!dev) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (!out || !size) {
-		reject(dev, -EINVAL, "alloc: bad argument", 0, size);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (size > SEG_SIZE || build_req(dev, 0, sz, PAGE_SZ - 1, &m.rq) < 0) {
-		reject(dev, -E2BIG, "alloc: larger than the maximum mapping size", 0, size);
-		errno = E2BIG;
-		return NULL;
-	}
-	m.rq.dir = SWIOTLB_BIDIRECTIONAL;
-	m.rq.state = SLOT_COHERENT;
-	rc = map_bounce(&m);
-	if (rc < 0) {
-		map_failed(dev, rc, size, 0);
-		errno = -rc;
-		return NULL;
-	}
-	*out = m.addr;
-	return m.cpu;
-}
-
-SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
-			     swiotlb_addr_t addr)
-{
-	size_t sz = align_up(size, PAGE_SZ);
-	struct pool *p;
-	int h, rc = -EINVAL;
-
-	if (!dev)
-		return -EINVAL;
-	if (!size || !cpu)
-		return reject(dev, -EINVAL, "free: bad argument", addr, size);
-	rcu_enter();
-	if (dev_may_have_bounced(dev) && (p = lookup_pool(dev, addr)) &&
-	    (unsigned char *)cpu == p->cpu + (addr - p->start) &&
-	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
-	    mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
-		rc = release_mapping(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-				     SLOT_COHERENT, 0);
-	if (rc == 0)
-		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
-	rcu_exit();
-	if (rc < 0)
-		return reject(dev, rc, "free: not a live coherent allocation of this size",
-			      addr, size);
-	return 0;
-}
-
-/* ---- lookups ---- */
-
-/* The out-of-line is_bounce (the header inlines the never-bounced check
- * for C11 callers and calls swiotlb__is_bounce_lookup() after it). */
-SWIOTLB_API bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
-{
-	return swiotlb__is_bounce_lookup(dev, addr);
-}
-
-SWIOTLB_API bool swiotlb__is_bounce_lookup(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
-{
-	bool found;
-
-	if (!dev || !dev_may_have_bounced(dev))
-		return false;
-	rcu_enter();
-	found = lookup_pool(dev, addr) != NULL;
-	rcu_exit();
-	return found;
-}
-
-SWIOTLB_API void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
-{
-	struct pool *p;
-	void *cpu = NULL;
-
-	if (!dev || !dev_may_have_bounced(dev))
-		return NULL;
-	rcu_enter();
-	p = lookup_pool(dev, addr);
-	if (p)
-		cpu = p->cpu + (addr - p->start);
-	rcu_exit();
-	return cpu;
 }

@@ -13,7 +13,7 @@
  * such that every area holds a whole number of 128-slot segments.  Pools
  * smaller than two segments have one area.
  */
-unsigned pool_areas_for(size_t nslots, unsigned wanted)
+static unsigned areas_for(size_t nslots, unsigned wanted)
 {
 	unsigned n = 1;
 
@@ -41,35 +41,47 @@ static int areas_init(struct pool *p)
 		return -ENOMEM;
 	memset(p->areas, 0, sizeof(*p->areas) * p->nareas);
 	for (unsigned i = 0; i < p->nareas; i++)
-		atomic_init(&p->areas[i].lock.locked, 0);
+		spin_init(&p->areas[i].lock);
 	return 0;
 }
 
-/* Reserve len bytes of pool memory under mem->max_size (0 = no cap).
+/* Reserve len bytes of pool memory under mem->cfg.max_size (0 = no cap).
  * Atomic, so racing growths and transient pools cannot overshoot. */
 static bool pool_bytes_reserve(struct swiotlb_mem *mem, size_t len)
 {
-	uint64_t cur = atomic_load_explicit(&mem->pool_bytes, memory_order_relaxed);
+	uint64_t cur = ld_relaxed(&mem->stats.pool_bytes);
 
 	do {
-		if (mem->max_size && cur + len > mem->max_size)
+		if (mem->cfg.max_size && cur + len > mem->cfg.max_size)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&mem->pool_bytes, &cur, cur + len,
+	} while (!atomic_compare_exchange_weak_explicit(&mem->stats.pool_bytes, &cur, cur + len,
 							memory_order_relaxed,
 							memory_order_relaxed));
 	return true;
+}
+
+/* How much of 'want' bytes of new pool memory max_size still allows. */
+size_t _swiotlb_pool_bytes_allowed(struct swiotlb_mem *mem, size_t want)
+{
+	uint64_t have = ld_relaxed(&mem->stats.pool_bytes);
+
+	if (!mem->cfg.max_size)
+		return want;
+	if (have >= mem->cfg.max_size)
+		return 0;
+	return want < mem->cfg.max_size - have ? want : mem->cfg.max_size - have;
 }
 
 /*
  * Create a pool of at least 'bytes' (rounded up to slots) below 'limit',
  * its device address aligned to 'align' (a power of two >= the page size),
  * with 'nareas' areas (reduced to what the size allows).  The pool is
- * private to the caller until published (mem_add_pool() or, for a
- * transient pool, pool_publish()).  Returns NULL when the provider or
+ * private to the caller until published (_swiotlb_mem_add_pool() or, for a
+ * transient pool, _swiotlb_lookup_add()).  Returns NULL when the provider or
  * malloc fails.
  */
-struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, size_t align, enum pool_kind kind)
+struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
+				  swiotlb_addr_t limit, size_t align, enum pool_kind kind)
 {
 	size_t nslots = nr_slots(bytes);
 	struct pool *p;
@@ -84,17 +96,16 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->mem = mem;
 	p->kind = kind;
 	p->nslots = (unsigned)nslots;
-	p->nareas = pool_areas_for(nslots, nareas ? nareas : 1);
+	p->nareas = areas_for(nslots, nareas ? nareas : 1);
 	p->area_slots = p->nslots / p->nareas;
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
-	CDS_INIT_LIST_HEAD(&p->dev_node);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
 	if (!p->slots || !p->free_run || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
 		goto fail;
-	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, align, limit,
+	if (mem->cfg.provider.alloc(mem->cfg.provider.ctx, p->alloc_len, align, limit,
 				&cpu, &addr) < 0) {
-		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+		sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
 		goto fail;
 	}
 	p->cpu = cpu;
@@ -112,12 +123,12 @@ fail:
 
 /* Free a pool now.  The caller guarantees that no reader can reach it
  * (never published, or unpublished and a grace period has passed). */
-void pool_destroy(struct pool *p)
+void _swiotlb_pool_destroy(struct pool *p)
 {
 	struct swiotlb_mem *mem = p->mem;
 
-	mem->provider.free(mem->provider.ctx, p->cpu, p->start, p->alloc_len);
-	atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+	mem->cfg.provider.free(mem->cfg.provider.ctx, p->cpu, p->start, p->alloc_len);
+	sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
 	free(p->areas);
 	free(p->slots);
 	free(p->free_run);
@@ -127,43 +138,43 @@ void pool_destroy(struct pool *p)
 static void pool_free_cb(struct rcu_head *head)
 {
 	rcu_cb_enter();
-	pool_destroy(caa_container_of(head, struct pool, rcu));
+	_swiotlb_pool_destroy(caa_container_of(head, struct pool, rcu));
 	rcu_cb_exit();
 }
 
 /* Free an unpublished pool after a grace period: readers that found it
- * before pool_unpublish() may still be looking at it. */
-void pool_free_rcu(struct pool *p)
+ * before _swiotlb_lookup_del() may still be looking at it. */
+void _swiotlb_pool_free_rcu(struct pool *p)
 {
-	rcu_defer_free(&p->rcu, pool_free_cb);
+	_swiotlb_rcu_defer_free(&p->rcu, pool_free_cb);
 }
 
-unsigned pool_used(const struct pool *p)
+unsigned _swiotlb_pool_used(const struct pool *p)
 {
 	unsigned used = 0;
 
 	for (unsigned i = 0; i < p->nareas; i++)
-		used += atomic_load_explicit(&p->areas[i].used, memory_order_relaxed);
+		used += ld_relaxed(&p->areas[i].used);
 	return used;
 }
 
 /*
  * Retire p if it is completely free: with every area lock held, check that
- * nothing is used and set 'retired', which area_find_slots() tests under
+ * nothing is used and set 'retired', which _swiotlb_area_find_slots() tests under
  * the same lock.  After a true return no allocation can ever land in p, so
  * it may be unpublished and freed after a grace period.
  */
-bool pool_try_retire(struct pool *p)
+bool _swiotlb_pool_try_retire(struct pool *p)
 {
 	bool ok;
 
 	for (unsigned i = 0; i < p->nareas; i++)
 		spin_lock(&p->areas[i].lock);
-	ok = pool_used(p) == 0;
+	ok = _swiotlb_pool_used(p) == 0;
 	if (ok) {
-		atomic_store_explicit(&p->retired, true, memory_order_relaxed);
+		st_relaxed(&p->retired, true);
 		for (unsigned i = 0; i < p->nareas; i++)
-			area_report_used(p, &p->areas[i], true);
+			_swiotlb_area_report_used(p, &p->areas[i], true);
 	}
 	for (unsigned i = p->nareas; i-- > 0;)
 		spin_unlock(&p->areas[i].lock);

@@ -22,21 +22,21 @@
 
 #include "internal.h"
 
-void waitq_init(struct waitq *q)
+void _swiotlb_waitq_init(struct waitq *q)
 {
 	pthread_mutex_init(&q->lock, NULL);
 	q->head = q->tail = NULL;
 	atomic_init(&q->nwaiters, 0);
 }
 
-void waitq_fini(struct waitq *q)
+void _swiotlb_waitq_fini(struct waitq *q)
 {
 	pthread_mutex_destroy(&q->lock);
 }
 
 /* Wake the head waiter, if any.  Called after slots were freed or a pool
  * was added. */
-void waitq_wake(struct waitq *q)
+void _swiotlb_waitq_wake(struct waitq *q)
 {
 	pthread_mutex_lock(&q->lock);
 	if (q->head)
@@ -52,7 +52,7 @@ static void enqueue(struct waitq *q, struct waiter *w)
 	else
 		q->head = w;
 	q->tail = w;
-	atomic_fetch_add_explicit(&q->nwaiters, 1, memory_order_relaxed);
+	add_relaxed(&q->nwaiters, 1);
 }
 
 /* Remove w (anywhere in the queue) and wake the new head. */
@@ -67,17 +67,19 @@ static void dequeue(struct waitq *q, struct waiter *w)
 	*pp = w->next;
 	if (q->tail == w)
 		q->tail = prev;
-	atomic_fetch_sub_explicit(&q->nwaiters, 1, memory_order_relaxed);
+	sub_relaxed(&q->nwaiters, 1);
 	if (q->head)
 		pthread_cond_signal(&q->head->cond);
 }
 
 /*
  * Wait until try_alloc(ctx) returns 0 (its result is returned) or
- * timeout_ms passes (-ETIMEDOUT).  try_alloc runs with q->lock held and
- * must not block on anything but area locks.
+ * timeout_ms passes (-ETIMEDOUT).  try_alloc runs with q->lock held: it
+ * takes area locks and may create a transient pool (provider memory,
+ * malloc, the lookup's writer mutex), so it must never take q->lock
+ * itself, nor wait for another MAY_BLOCK waiter.
  */
-int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
+int _swiotlb_waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	       unsigned timeout_ms)
 {
 	struct waitq *q = &mem->waitq;
@@ -105,7 +107,7 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 			rc = q->head == &w ? try_alloc(ctx) : -ENOSPC;
 			if (rc == -ENOSPC) {
 				rc = -ETIMEDOUT;
-				stat_add(&mem->wait_timeouts, 1);
+				stat_add(&mem->stats.wait_timeouts, 1);
 			}
 			break;
 		}
@@ -113,7 +115,7 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	dequeue(q, &w);
 	pthread_mutex_unlock(&q->lock);
 	pthread_cond_destroy(&w.cond);
-	stat_add(&mem->waits, 1);
-	stat_add(&mem->wait_ns, now_ns() - t0);
+	stat_add(&mem->stats.waits, 1);
+	stat_add(&mem->stats.wait_ns, now_ns() - t0);
 	return rc;
 }
