@@ -16,10 +16,53 @@
  * and the device exactly as they were.  swiotlb_strerror() explains a code.
  *
  * Thread safety: every function may be called from any thread, concurrently,
- * unless its comment says otherwise.  A mapping may be unmapped or synced on
- * a thread other than the one that mapped it; the caller hands the device
- * address over through its own memory (a ring, a struct) with any ordering,
- * even relaxed: the library's own barriers make the unmap find the mapping.
+ * unless the synchronization table below says otherwise.  A mapping may be
+ * unmapped or synced on a thread other than the one that mapped it; the
+ * caller hands the device address over through its own memory (a ring, a
+ * struct) with any ordering, even relaxed: the library's own barriers make
+ * the unmap find the mapping.
+ *
+ * Synchronization table.  "-": the two calls may run at the same time, on
+ * the same objects or not.  "X": they must not overlap on the object named
+ * (the caller orders them, e.g. with a lock or a join).
+ *
+ *                          | map*  unmap*  sync*  is_bounce  *_stats  dev_create
+ *                          | alloc free           addr_to_cpu reset_hiwater
+ *   -----------------------+----------------------------------------------------
+ *   map*, alloc            |  -     -       -      -          -        -
+ *   unmap*, free           |  -     - (1)   - (1)  -          -        -
+ *   sync*                  |  -     - (1)   -      -          -        -
+ *   is_bounce, addr_to_cpu |  -     -       -      -          -        -
+ *   dev_destroy(dev)       |  X dev X dev   X dev  X dev      X dev    -
+ *   mem_destroy(mem)       |  X mem X mem   X mem  X mem      X mem    X mem
+ *   provider_destroy(p)    |  X: every memory created with p is destroyed first
+ *
+ *   X dev: not on that device (other devices of the same memory: "-").
+ *   X mem: not on that memory nor any of its devices (which must all be
+ *          destroyed first anyway: -EBUSY otherwise).
+ *   (1) Different mappings: "-".  Two unmaps of one mapping, or an unmap and
+ *       a sync of it, are a caller error; the library then lets at most one
+ *       unmap succeed (the others fail with -EINVAL) and touches no memory
+ *       but the pools and buffers mapped through that device.
+ *   The *_create() and swiotlb_provider_*() constructors, swiotlb_version(),
+ *   swiotlb_strerror(), swiotlb_dev_name() and swiotlb_max_mapping_size()
+ *   may run at any time on live objects.
+ *
+ * What a call may do, stated with each call as "Context:":
+ *   lock-free   no lock, no allocation, no syscall; may not block;
+ *   area lock   takes one pool area's spinlock (held for a bounded search
+ *               and a few stores; a waiter spins, then yields the CPU with
+ *               sched_yield());
+ *   allocates   malloc/calloc and, for pool memory, the provider's alloc()
+ *               (mmap for the built-in mmap provider).
+ * Every call that uses RCU (all map, unmap, sync and lookup calls,
+ * swiotlb_dev_create() and the statistics) registers the calling thread with liburcu-bp the first time:
+ * one allocation and liburcu's registry lock, once per thread.  Every call
+ * that fails with -EINVAL, -E2BIG or -ENOSPC may log a line through the log
+ * callback (or a write to stderr) unless it says otherwise.
+ *
+ * Destroying NULL: every *_destroy() accepts NULL and then does nothing;
+ * those that return a status return -EINVAL for it.
  *
  * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
  * inherited dynamic memory has no growth thread: maps that find the pools
@@ -42,6 +85,14 @@ extern "C" {
 /** The header's version as one number: (major << 16) | (minor << 8) | patch. */
 #define SWIOTLB_VERSION \
 	((SWIOTLB_VERSION_MAJOR << 16) | (SWIOTLB_VERSION_MINOR << 8) | SWIOTLB_VERSION_PATCH)
+
+/* Marks calls whose result must be used: ignoring it leaks an object or a
+ * mapping, or uses an address that was never set. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SWIOTLB_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define SWIOTLB_MUST_CHECK
+#endif
 
 /** The version of the library actually loaded, encoded as SWIOTLB_VERSION. */
 unsigned swiotlb_version(void);
@@ -141,9 +192,10 @@ struct swiotlb_provider {
  * no free range below the limit is found.  The returned object is static
  * for flags == 0 and must not be freed; for other flags it is allocated and
  * released with swiotlb_provider_destroy().  Returns NULL with errno set on
- * failure.
+ * failure (EINVAL: unknown flags; ENOMEM).
+ * Context: allocates (flags != 0 only); no lock, no syscall.
  */
-struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags);
+SWIOTLB_MUST_CHECK struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags);
 
 /**
  * Provider that carves pools out of one caller-supplied region (for example
@@ -151,9 +203,11 @@ struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags);
  * region's CPU address, @addr its device address, @len its size.  Pools are
  * placed first-fit; freed pools are merged back.  The region must outlive
  * every swiotlb_mem that uses it.  Returns NULL with errno set on failure.
+ * Its alloc() and free() take a mutex of the provider (never on the map
+ * fast path).  Context: allocates; no syscall.
  */
-struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
-						size_t len);
+SWIOTLB_MUST_CHECK struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
+								   size_t len);
 
 /* Flags for swiotlb_provider_memfd(). */
 #define SWIOTLB_MEMFD_HUGETLB (1u << 0) /* MFD_HUGETLB: 2 MiB huge pages */
@@ -168,12 +222,13 @@ struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_addr_t addr,
  * with errno set (EINVAL: unaligned or empty window, unknown flags).
  * Release with swiotlb_provider_destroy() after every memory using it.
  */
-struct swiotlb_provider *swiotlb_provider_memfd(swiotlb_addr_t window_base,
-						size_t window_len, unsigned flags);
+SWIOTLB_MUST_CHECK struct swiotlb_provider *swiotlb_provider_memfd(swiotlb_addr_t window_base,
+								   size_t window_len,
+								   unsigned flags);
 
 /** Release a provider made by one of the swiotlb_provider_*() functions
- *  (calls its destroy()).  NULL and providers without destroy() are
- *  ignored. */
+ *  (calls its destroy()), after every memory using it is destroyed.  NULL
+ *  and providers without destroy() are ignored.  Context: frees. */
 void swiotlb_provider_destroy(struct swiotlb_provider *p);
 
 /** Log levels given to the log callback. */
@@ -268,9 +323,12 @@ struct swiotlb_mem_config {
  * background growth thread.  cfg may be NULL (all defaults).
  * Returns NULL with errno set: EINVAL for a bad config, ENOMEM when the
  * provider cannot supply the pool.
+ * Context: allocates (the initial pool from the provider), takes the new
+ * memory's own mutexes, starts a thread when dynamic; the first call in
+ * the process registers liburcu-bp's fork handlers (pthread_atfork).
  */
-struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
-					     size_t cfg_size);
+SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
+								size_t cfg_size);
 /*
  * ABI note for every *_sized() call: the inline wrapper passes the
  * caller's sizeof of the struct.  A library newer than the header treats
@@ -279,14 +337,19 @@ struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cf
  * zero and fails with EINVAL (and a log line) otherwise.  Statistics are
  * filled up to the smaller of the two sizes.
  */
-static inline struct swiotlb_mem *swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
+SWIOTLB_MUST_CHECK static inline struct swiotlb_mem *
+swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
 {
 	return swiotlb_mem_create_sized(cfg, sizeof(struct swiotlb_mem_config));
 }
 
 /**
  * Destroy a memory and free every pool.  Fails with -EBUSY while devices
- * are attached (destroy them first); -EINVAL for NULL.
+ * are attached (destroy them first); -EINVAL for NULL.  Exclusive on mem.
+ * Context: blocks: joins the resize thread (which may be in the
+ * provider's alloc()) and waits for every RCU callback queued in the
+ * process so far (liburcu's rcu_barrier); takes the memory's mutex; frees
+ * pool memory through the provider (munmap for the mmap provider).
  */
 int swiotlb_mem_destroy(struct swiotlb_mem *mem);
 
@@ -315,14 +378,15 @@ struct swiotlb_dev_config {
 
 /**
  * Attach a device to a memory.  cfg may be NULL (defaults).  Returns NULL
- * with errno set (EINVAL: a mask that makes no slot usable, e.g. a
- * dma_mask below every pool; ENOMEM).
+ * with errno set (EINVAL: NULL mem, or a mask that makes no slot usable,
+ * e.g. a dma_mask below every pool of a memory that is not dynamic; ENOMEM).
+ * Context: allocates; takes the memory's mutex; no syscall.
  */
-struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem,
-					     const struct swiotlb_dev_config *cfg,
-					     size_t cfg_size);
-static inline struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
-						     const struct swiotlb_dev_config *cfg)
+SWIOTLB_MUST_CHECK struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem,
+								const struct swiotlb_dev_config *cfg,
+								size_t cfg_size);
+SWIOTLB_MUST_CHECK static inline struct swiotlb_dev *
+swiotlb_dev_create(struct swiotlb_mem *mem, const struct swiotlb_dev_config *cfg)
 {
 	return swiotlb_dev_create_sized(mem, cfg, sizeof(struct swiotlb_dev_config));
 }
@@ -330,6 +394,7 @@ static inline struct swiotlb_dev *swiotlb_dev_create(struct swiotlb_mem *mem,
 /**
  * Detach and free a device.  Fails with -EBUSY while the device has live
  * mappings or coherent allocations (nothing is changed).  -EINVAL for NULL.
+ * Exclusive on dev.  Context: takes the memory's mutex; frees; no syscall.
  */
 int swiotlb_dev_destroy(struct swiotlb_dev *dev);
 
@@ -345,14 +410,22 @@ int swiotlb_dev_destroy(struct swiotlb_dev *dev);
  * -E2BIG (size over swiotlb_max_mapping_size()), -ENOSPC (no free slots;
  * logs "buffer is full" unless SWIOTLB_ATTR_NO_WARN), -ETIMEDOUT
  * (MAY_BLOCK and the wait expired), -ENOMEM.
- * Cost: no allocation, syscall or global lock unless the pools are full.
+ * Context: a direct map calls the device's direct() callback and nothing
+ * else.  A bounce takes area locks of the shared pools (no allocation, no
+ * syscall, no global lock) while a pool has room.  In a dynamic memory,
+ * when the pools are full (or the last area tried is crowded) it wakes the
+ * resize thread (its mutex and condition variable), and when they are full
+ * it allocates a transient pool (provider alloc(), malloc, the
+ * lookup's writer mutex, the pool_added hook); with SWIOTLB_ATTR_MAY_BLOCK
+ * it then blocks in a FIFO of waiters up to the memory's wait_timeout_ms.
  */
-int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
+SWIOTLB_MUST_CHECK int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
 		enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out);
 
 /** swiotlb_map() with an explicit MAY_BLOCK deadline in milliseconds
- *  (overrides the memory's wait_timeout_ms; implies MAY_BLOCK). */
-int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
+ *  (overrides the memory's wait_timeout_ms; implies MAY_BLOCK).  Context:
+ *  as swiotlb_map() with MAY_BLOCK: may block up to timeout_ms. */
+SWIOTLB_MUST_CHECK int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
 			enum swiotlb_dir dir, unsigned attrs,
 			unsigned timeout_ms, swiotlb_addr_t *out);
 
@@ -362,9 +435,9 @@ int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
  * and, with the device's min_align_mask, the original's low address bits
  * under (alloc_align_mask | slot size - 1) are preserved by leaving whole
  * padding slots before the data.  alloc_align_mask must be 2^n - 1 and
- * below the segment size (-EINVAL otherwise).
+ * below the segment size (-EINVAL otherwise).  Context: as swiotlb_map().
  */
-int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
+SWIOTLB_MUST_CHECK int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
 		      enum swiotlb_dir dir, unsigned attrs,
 		      size_t alloc_align_mask, swiotlb_addr_t *out);
 
@@ -376,6 +449,11 @@ int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
  * Errors: -EINVAL (bad direction, an address inside a pool that is not the
  * start of a live mapping, a size or direction that does not match the
  * mapping, double unmap).  Nothing is changed on error.
+ * Context: lock-free lookup, then the mapping's area lock; no allocation.
+ * Releasing a transient pool also takes the lookup's writer mutex and
+ * queues the pool's free after a grace period (liburcu's call_rcu, which
+ * may wake or, the first time, start liburcu's worker thread).  Wakes a
+ * MAY_BLOCK waiter (a mutex and a condition variable) when one waits.
  */
 int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
 		  enum swiotlb_dir dir, unsigned attrs);
@@ -386,12 +464,14 @@ int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
  * sub-range of a live mapping; the matching bytes of the original are
  * written.  Direct addresses are a no-op.  -EINVAL for a range outside a
  * live mapping or a bad direction.
+ * Context: lock-free; copies at most size bytes.
  */
 int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
 			 size_t size, enum swiotlb_dir dir);
 
 /** Copy the CPU buffer to the device's view (TO_DEVICE, BIDIRECTIONAL;
- *  FROM_DEVICE is a no-op).  Same range rules as swiotlb_sync_for_cpu(). */
+ *  FROM_DEVICE is a no-op).  Same range rules and context as
+ *  swiotlb_sync_for_cpu(). */
 int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
 			    size_t size, enum swiotlb_dir dir);
 
@@ -406,15 +486,25 @@ struct swiotlb_sg {
  * Map n entries.  Returns 0 when all are mapped.  On failure every entry
  * mapped so far is unmapped again (without copying back), *failed (if not
  * NULL) is set to the index of the entry that failed, and that entry's
- * error is returned.
+ * error is returned.  -EINVAL for a NULL dev, or a NULL sg with n > 0.
+ * Context: as swiotlb_map() per entry (MAY_BLOCK waits per entry); the
+ * unmaps after a failure are as swiotlb_unmap().
  */
-int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+SWIOTLB_MUST_CHECK int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 		   enum swiotlb_dir dir, unsigned attrs, size_t *failed);
 
 /** Unmap n entries mapped by swiotlb_map_sg().  Every entry is attempted;
- *  returns the first error (0 if none). */
+ *  returns the first error (0 if none).  Context: as swiotlb_unmap() per
+ *  entry. */
 int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 		     enum swiotlb_dir dir, unsigned attrs);
+
+/**
+ * swiotlb_sync_for_cpu() / swiotlb_sync_for_device() of every entry
+ * (each entry's whole [addr, addr + len)), in order.  Every entry is
+ * attempted; returns the first error (0 if none).  -EINVAL for a NULL
+ * dev, or a NULL sg with n > 0.  Context: lock-free.
+ */
 int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
 			    size_t n, enum swiotlb_dir dir);
 int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
@@ -427,22 +517,24 @@ int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
  * pointer and sets *out to the device address; NULL with errno set
  * (EINVAL, E2BIG over one segment (256 KiB), ENOSPC).  The device's
  * min_align_mask does not apply (there is no original to align to).
+ * Context: as swiotlb_map() without MAY_BLOCK (never waits); zeroes the
+ * memory.
  */
-void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out);
+SWIOTLB_MUST_CHECK void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out);
 
 /** Free a coherent allocation; cpu, size and addr must match.  -EINVAL
- *  otherwise (nothing is changed). */
+ *  otherwise (nothing is changed).  Context: as swiotlb_unmap(). */
 int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 		 swiotlb_addr_t addr);
 
 /**
  * True when addr lies in a bounce pool this device may use (a shared pool
- * of its memory or one of its own transient pools).  Lock-free; safe
- * against concurrent pool growth and shrinking.
+ * of its memory or one of its own transient pools).  Safe against
+ * concurrent pool growth and shrinking.  Context: lock-free.
  *
  * For a device that has never bounced this is one load, inlined: the first
- * member of struct swiotlb_dev is its "has bounced" flag (an _Atomic bool;
- * part of the ABI), read after an acquire fence that pairs with the
+ * member of struct swiotlb_dev is its struct swiotlb_dev_head, whose
+ * 'bounced' flag is read after an acquire fence that pairs with the
  * library's release fence on the map path.  C++ and pre-C11 callers get
  * the same function out of line.
  */
@@ -466,11 +558,12 @@ bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
 
 /** The CPU address of a device address inside a bounce pool of this device
  *  (what an emulated device uses to perform the DMA); NULL if addr is not
- *  a bounce address. */
+ *  a bounce address.  Context: lock-free. */
 void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
 
 /** Largest size swiotlb_map() accepts for this device: 256 KiB minus
- *  min_align_mask rounded up to a slot. */
+ *  min_align_mask rounded up to a slot (256 KiB for NULL).  Context:
+ *  lock-free. */
 size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
 
 /** Statistics of a memory.  Counts are in slots unless named bytes. */
@@ -503,7 +596,7 @@ struct swiotlb_stats {
 
 /** Fill *st.  Counters are read without stopping the world, so a snapshot
  *  taken while other threads map is consistent per counter, not across
- *  counters.  -EINVAL for NULL. */
+ *  counters.  -EINVAL for NULL.  Context: lock-free. */
 int swiotlb_mem_stats_sized(const struct swiotlb_mem *mem, struct swiotlb_stats *st,
 			    size_t st_size);
 static inline int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
@@ -512,23 +605,30 @@ static inline int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotl
 }
 
 /** Reset the high-water mark to the current use (like writing the kernel's
- *  debugfs io_tlb_used_hiwater). */
+ *  debugfs io_tlb_used_hiwater).  NULL is ignored.  Context: lock-free. */
 void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem);
 
-/** Per-device statistics. */
+/** Per-device statistics (counts of calls on this device only). */
 struct swiotlb_dev_stats {
-	uint64_t maps;              /* bounce maps */
+	uint64_t maps;              /* successful bounce maps, ever */
 	uint64_t direct_maps;       /* maps served directly (no bounce) */
-	uint64_t unmaps;            /* bounce unmaps */
-	uint64_t mappings;          /* live bounce mappings */
-	uint64_t bytes_to_device;
-	uint64_t bytes_from_device;
+	uint64_t unmaps;            /* successful bounce unmaps, ever */
+	uint64_t mappings;          /* live bounce mappings and coherent
+				       allocations */
+	uint64_t bytes_to_device;   /* copied CPU -> bounce (maps, syncs) */
+	uint64_t bytes_from_device; /* copied bounce -> CPU (unmaps, syncs) */
 	uint64_t failed_maps;       /* -ENOSPC/-ETIMEDOUT on this device */
 	uint64_t largest_failed;    /* largest size that failed to map */
 	uint64_t transient_pools;   /* live transient pools of this device */
 	uint64_t errors;            /* calls rejected with -EINVAL */
 };
 
+/**
+ * Fill *st with the device's counters.  Like swiotlb_mem_stats(): each
+ * counter is read atomically, the set is not a snapshot across counters.
+ * The counters are per CPU inside the library and summed here.  -EINVAL
+ * for NULL dev or st.  Context: lock-free.
+ */
 int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st,
 			    size_t st_size);
 static inline int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
@@ -536,10 +636,12 @@ static inline int swiotlb_dev_stats(const struct swiotlb_dev *dev, struct swiotl
 	return swiotlb_dev_stats_sized(dev, st, sizeof(struct swiotlb_dev_stats));
 }
 
-/** Name the device was created with ("" if none). */
+/** Name the device was created with ("" if none or NULL).  Context:
+ *  lock-free. */
 const char *swiotlb_dev_name(const struct swiotlb_dev *dev);
 
-/** A static description of a (negative or positive) error code. */
+/** A static description of a (negative or positive) error code.  Context:
+ *  lock-free. */
 const char *swiotlb_strerror(int err);
 
 #ifdef __cplusplus
