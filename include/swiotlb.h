@@ -173,11 +173,10 @@ struct swiotlb_provider {
 	unsigned version;
 	const char *name;
 	void *ctx;
-	int (*alloc)(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		     void **cpu, swiotlb_addr_t *addr);
+	int (*alloc)(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		     swiotlb_addr_t *addr);
 	void (*free)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len);
-	int (*fd)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len, int *fd,
-		  uint64_t *offset);
+	int (*fd)(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len, int *fd, uint64_t *offset);
 	void (*destroy)(struct swiotlb_provider *self);
 };
 
@@ -234,8 +233,7 @@ void swiotlb_provider_destroy(struct swiotlb_provider *p);
 /** Log levels given to the log callback. */
 enum swiotlb_log_level { SWIOTLB_LOG_ERR = 3, SWIOTLB_LOG_WARN = 4, SWIOTLB_LOG_INFO = 6 };
 
-typedef void (*swiotlb_log_fn)(void *ctx, enum swiotlb_log_level level,
-			       const char *msg);
+typedef void (*swiotlb_log_fn)(void *ctx, enum swiotlb_log_level level, const char *msg);
 
 /** What kind of pool a pool_added/pool_removed hook is told about. */
 enum swiotlb_pool_kind {
@@ -246,11 +244,11 @@ enum swiotlb_pool_kind {
 
 /** A pool as the outside world needs to see it (to register or share it). */
 struct swiotlb_pool_info {
-	void *cpu;                  /* CPU address of the pool's first byte */
-	swiotlb_addr_t addr;        /* device address of the first byte */
-	size_t len;                 /* bytes (a multiple of the page size) */
-	int fd;                     /* provider's file descriptor, or -1 */
-	uint64_t fd_offset;         /* offset of the pool in fd */
+	void *cpu;           /* CPU address of the pool's first byte */
+	swiotlb_addr_t addr; /* device address of the first byte */
+	size_t len;          /* bytes (a multiple of the page size) */
+	int fd;              /* provider's file descriptor, or -1 */
+	uint64_t fd_offset;  /* offset of the pool in fd */
 	enum swiotlb_pool_kind kind;
 };
 
@@ -282,40 +280,39 @@ typedef void (*swiotlb_pool_removed_fn)(void *ctx, const struct swiotlb_pool_inf
  *  Fields are only ever appended (the library is told the caller's
  *  sizeof, see swiotlb_mem_create()). */
 struct swiotlb_mem_config {
-	size_t size;             /* initial pool bytes; 0 = 64 MiB; >= 1 slot */
-	unsigned nareas;         /* areas (locks); 0 = online CPUs rounded up to
-				    a power of two; clamped so that an area holds
-				    at least one 128-slot segment */
-	swiotlb_addr_t limit;    /* highest device address pool memory may
-				    have (e.g. 0xffffffff for 32-bit DMA); 0 =
-				    any */
+	size_t size; /* initial pool bytes; 0 = 64 MiB; >= 1 slot */
+	/* areas (locks); 0 = online CPUs rounded up to a power of two; clamped so
+	 * that an area holds at least one 128-slot segment */
+	unsigned nareas;
+	/* highest device address pool memory may have (e.g. 0xffffffff for 32-bit
+	 * DMA); 0 = any */
+	swiotlb_addr_t limit;
 	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
-	swiotlb_log_fn log;      /* NULL = stderr, "libswiotlb: " prefix */
-	bool strict_cursor;      /* place mappings exactly like the kernel: its
-				    search cursor only moves forward.  Default
-				    (false): when the latest mapping of an area
-				    is freed, or the area empties, the cursor
-				    moves back so hot slots are reused first */
+	swiotlb_log_fn log;                      /* NULL = stderr, "libswiotlb: " prefix */
+	/* place mappings exactly like the kernel: its search cursor only moves
+	 * forward.  Default (false): when the latest mapping of an area is freed, or
+	 * the area empties, the cursor moves back so hot slots are reused first */
+	bool strict_cursor;
 	void *log_ctx;
 
 	/* Dynamic pools (all ignored unless dynamic is true). */
-	bool dynamic;            /* grow and shrink on demand */
-	size_t max_size;         /* cap on all pool memory together; 0 = none */
-	size_t grow_size;        /* bytes per grown pool; 0 = like the kernel:
-				    between 1 and 4 MiB (the initial size
-				    clamped), halved on provider failure */
-	unsigned shrink_delay_ms;/* a grown pool idle this long is released;
-				    0 = never shrink */
-	unsigned wait_timeout_ms;/* MAY_BLOCK maps wait at most this long;
-				    0 = 1000 ms */
+	bool dynamic;    /* grow and shrink on demand */
+	size_t max_size; /* cap on all pool memory together; 0 = none */
+	/* bytes per grown pool; 0 = like the kernel: between 1 and 4 MiB (the
+	 * initial size clamped), halved on provider failure */
+	size_t grow_size;
+	/* a grown pool idle this long is released; 0 = never shrink */
+	unsigned shrink_delay_ms;
+	/* MAY_BLOCK maps wait at most this long; 0 = 1000 ms */
+	unsigned wait_timeout_ms;
 
 	/* Since 0.3. */
-	unsigned max_pools;      /* cap on pools alive at once (shared and
-				    transient together); 0 = none.  For
-				    registrars with a slot limit */
+	/* cap on pools alive at once (shared and transient together); 0 = none.  For
+	 * registrars with a slot limit */
+	unsigned max_pools;
 	swiotlb_pool_added_fn pool_added;     /* NULL = none; see above */
 	swiotlb_pool_removed_fn pool_removed; /* NULL = none */
-	void *hook_ctx;          /* passed to both hooks */
+	void *hook_ctx;                       /* passed to both hooks */
 };
 
 /**
@@ -327,8 +324,8 @@ struct swiotlb_mem_config {
  * memory's own mutexes, starts a thread when dynamic; the first call in
  * the process registers liburcu-bp's fork handlers (pthread_atfork).
  */
-SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
-								size_t cfg_size);
+SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(
+	const struct swiotlb_mem_config *cfg, size_t cfg_size);
 /*
  * ABI note for every *_sized() call: the inline wrapper passes the
  * caller's sizeof of the struct.  A library newer than the header treats
@@ -337,8 +334,8 @@ SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(const struct swi
  * zero and fails with EINVAL (and a log line) otherwise.  Statistics are
  * filled up to the smaller of the two sizes.
  */
-SWIOTLB_MUST_CHECK static inline struct swiotlb_mem *
-swiotlb_mem_create(const struct swiotlb_mem_config *cfg)
+SWIOTLB_MUST_CHECK static inline struct swiotlb_mem *swiotlb_mem_create(
+	const struct swiotlb_mem_config *cfg)
 {
 	return swiotlb_mem_create_sized(cfg, sizeof(struct swiotlb_mem_config));
 }
@@ -358,21 +355,20 @@ int swiotlb_mem_destroy(struct swiotlb_mem *mem);
  * address?"  Return true and set *addr when the whole [cpu, cpu+size) is
  * reachable; false to bounce.
  */
-typedef bool (*swiotlb_direct_fn)(void *ctx, const void *cpu, size_t size,
-				  swiotlb_addr_t *addr);
+typedef bool (*swiotlb_direct_fn)(void *ctx, const void *cpu, size_t size, swiotlb_addr_t *addr);
 
 /** Configuration of a device. */
 struct swiotlb_dev_config {
-	const char *name;             /* shown in logs and stats; copied */
-	uint64_t dma_mask;            /* highest reachable device address;
-					 0 = all */
-	uint32_t min_align_mask;      /* low address bits preserved in the
-					 bounce address (NVMe: 4095) */
-	uint64_t seg_boundary_mask;   /* a mapping never crosses a multiple of
-					 mask+1; 0 = no boundary */
-	bool force_bounce;            /* always bounce (confidential VMs) */
-	swiotlb_direct_fn direct;     /* NULL = identity, checked against
-					 dma_mask */
+	const char *name; /* shown in logs and stats; copied */
+	/* highest reachable device address; 0 = all */
+	uint64_t dma_mask;
+	/* low address bits preserved in the bounce address (NVMe: 4095) */
+	uint32_t min_align_mask;
+	/* a mapping never crosses a multiple of mask+1; 0 = no boundary */
+	uint64_t seg_boundary_mask;
+	bool force_bounce; /* always bounce (confidential VMs) */
+	/* NULL = identity, checked against dma_mask */
+	swiotlb_direct_fn direct;
 	void *direct_ctx;
 };
 
@@ -382,11 +378,10 @@ struct swiotlb_dev_config {
  * e.g. a dma_mask below every pool of a memory that is not dynamic; ENOMEM).
  * Context: allocates; takes the memory's mutex; no syscall.
  */
-SWIOTLB_MUST_CHECK struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem,
-								const struct swiotlb_dev_config *cfg,
-								size_t cfg_size);
-SWIOTLB_MUST_CHECK static inline struct swiotlb_dev *
-swiotlb_dev_create(struct swiotlb_mem *mem, const struct swiotlb_dev_config *cfg)
+SWIOTLB_MUST_CHECK struct swiotlb_dev *swiotlb_dev_create_sized(
+	struct swiotlb_mem *mem, const struct swiotlb_dev_config *cfg, size_t cfg_size);
+SWIOTLB_MUST_CHECK static inline struct swiotlb_dev *swiotlb_dev_create(
+	struct swiotlb_mem *mem, const struct swiotlb_dev_config *cfg)
 {
 	return swiotlb_dev_create_sized(mem, cfg, sizeof(struct swiotlb_dev_config));
 }
@@ -420,14 +415,14 @@ int swiotlb_dev_destroy(struct swiotlb_dev *dev);
  * it then blocks in a FIFO of waiters up to the memory's wait_timeout_ms.
  */
 SWIOTLB_MUST_CHECK int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
-		enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out);
+				   enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out);
 
 /** swiotlb_map() with an explicit MAY_BLOCK deadline in milliseconds
  *  (overrides the memory's wait_timeout_ms; implies MAY_BLOCK).  Context:
  *  as swiotlb_map() with MAY_BLOCK: may block up to timeout_ms. */
 SWIOTLB_MUST_CHECK int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
-			enum swiotlb_dir dir, unsigned attrs,
-			unsigned timeout_ms, swiotlb_addr_t *out);
+					   enum swiotlb_dir dir, unsigned attrs,
+					   unsigned timeout_ms, swiotlb_addr_t *out);
 
 /**
  * swiotlb_map() with the kernel's alloc_align_mask: the bounce slot run
@@ -438,8 +433,8 @@ SWIOTLB_MUST_CHECK int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, s
  * below the segment size (-EINVAL otherwise).  Context: as swiotlb_map().
  */
 SWIOTLB_MUST_CHECK int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
-		      enum swiotlb_dir dir, unsigned attrs,
-		      size_t alloc_align_mask, swiotlb_addr_t *out);
+					 enum swiotlb_dir dir, unsigned attrs,
+					 size_t alloc_align_mask, swiotlb_addr_t *out);
 
 /**
  * Unmap a mapping made by swiotlb_map().  addr, size and dir must be those
@@ -455,8 +450,8 @@ SWIOTLB_MUST_CHECK int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, siz
  * may wake or, the first time, start liburcu's worker thread).  Wakes a
  * MAY_BLOCK waiter (a mutex and a condition variable) when one waits.
  */
-int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
-		  enum swiotlb_dir dir, unsigned attrs);
+int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+		  unsigned attrs);
 
 /**
  * Copy the device's view back to the CPU buffer (FROM_DEVICE,
@@ -466,14 +461,14 @@ int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
  * live mapping or a bad direction.
  * Context: lock-free; copies at most size bytes.
  */
-int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-			 size_t size, enum swiotlb_dir dir);
+int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir);
 
 /** Copy the CPU buffer to the device's view (TO_DEVICE, BIDIRECTIONAL;
  *  FROM_DEVICE is a no-op).  Same range rules and context as
  *  swiotlb_sync_for_cpu(). */
-int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-			    size_t size, enum swiotlb_dir dir);
+int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			    enum swiotlb_dir dir);
 
 /** One scatter-gather entry. */
 struct swiotlb_sg {
@@ -491,13 +486,13 @@ struct swiotlb_sg {
  * unmaps after a failure are as swiotlb_unmap().
  */
 SWIOTLB_MUST_CHECK int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-		   enum swiotlb_dir dir, unsigned attrs, size_t *failed);
+				      enum swiotlb_dir dir, unsigned attrs, size_t *failed);
 
 /** Unmap n entries mapped by swiotlb_map_sg().  Every entry is attempted;
  *  returns the first error (0 if none).  Context: as swiotlb_unmap() per
  *  entry. */
-int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-		     enum swiotlb_dir dir, unsigned attrs);
+int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n, enum swiotlb_dir dir,
+		     unsigned attrs);
 
 /**
  * swiotlb_sync_for_cpu() / swiotlb_sync_for_device() of every entry
@@ -505,10 +500,10 @@ int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
  * attempted; returns the first error (0 if none).  -EINVAL for a NULL
  * dev, or a NULL sg with n > 0.  Context: lock-free.
  */
-int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-			    size_t n, enum swiotlb_dir dir);
-int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-			       size_t n, enum swiotlb_dir dir);
+int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+			    enum swiotlb_dir dir);
+int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+			       enum swiotlb_dir dir);
 
 /**
  * Coherent allocation from the pools (the kernel's restricted-pool
@@ -524,8 +519,7 @@ SWIOTLB_MUST_CHECK void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swi
 
 /** Free a coherent allocation; cpu, size and addr must match.  -EINVAL
  *  otherwise (nothing is changed).  Context: as swiotlb_unmap(). */
-int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
-		 swiotlb_addr_t addr);
+int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size, swiotlb_addr_t addr);
 
 /**
  * True when addr lies in a bounce pool this device may use (a shared pool
@@ -568,12 +562,11 @@ size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
 
 /** Statistics of a memory.  Counts are in slots unless named bytes. */
 struct swiotlb_stats {
-	uint64_t total_slots;       /* slots in all shared pools */
-	uint64_t used_slots;        /* slots in use in shared pools */
-	uint64_t hiwater_slots;     /* highest used_slots seen: exact with one
-				       area; with n areas it may miss up to
-				       32*n slots of a peak (never below
-				       used_slots); docs/DESIGN.md */
+	uint64_t total_slots; /* slots in all shared pools */
+	uint64_t used_slots;  /* slots in use in shared pools */
+	/* highest used_slots seen: exact with one area; with n areas it may miss up
+	 * to 32*n slots of a peak (never below used_slots); docs/DESIGN.md */
+	uint64_t hiwater_slots;
 	uint64_t mappings;          /* live bounce mappings (all pools) */
 	uint64_t maps;              /* successful bounce maps, ever */
 	uint64_t bytes_to_device;   /* bytes copied CPU -> bounce */
@@ -610,11 +603,11 @@ void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem);
 
 /** Per-device statistics (counts of calls on this device only). */
 struct swiotlb_dev_stats {
-	uint64_t maps;              /* successful bounce maps, ever */
-	uint64_t direct_maps;       /* maps served directly (no bounce) */
-	uint64_t unmaps;            /* successful bounce unmaps, ever */
-	uint64_t mappings;          /* live bounce mappings and coherent
-				       allocations */
+	uint64_t maps;        /* successful bounce maps, ever */
+	uint64_t direct_maps; /* maps served directly (no bounce) */
+	uint64_t unmaps;      /* successful bounce unmaps, ever */
+	/* live bounce mappings and coherent allocations */
+	uint64_t mappings;
 	uint64_t bytes_to_device;   /* copied CPU -> bounce (maps, syncs) */
 	uint64_t bytes_from_device; /* copied bounce -> CPU (unmaps, syncs) */
 	uint64_t failed_maps;       /* -ENOSPC/-ETIMEDOUT on this device */

@@ -27,21 +27,19 @@ static inline unsigned wrap_index(const struct pool *p, unsigned i)
 }
 
 /* True when [addr, addr + len) crosses a multiple of boundary_mask + 1. */
-static inline bool crosses_boundary(swiotlb_addr_t addr, size_t len,
-				    uint64_t boundary_mask)
+static inline bool crosses_boundary(swiotlb_addr_t addr, size_t len, uint64_t boundary_mask)
 {
 	return (addr & ~boundary_mask) != ((addr + len - 1) & ~boundary_mask);
 }
 
-static bool slot_acceptable(const struct pool *p, unsigned s,
-			    const struct slot_req *rq)
+static bool slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 
 	if (a & rq->alloc_align_mask)
 		return false;
-	return !rq->orig || (a & rq->iotlb_align_mask) ==
-				    ((uintptr_t)rq->orig & rq->iotlb_align_mask);
+	return !rq->orig ||
+	       (a & rq->iotlb_align_mask) == ((uintptr_t)rq->orig & rq->iotlb_align_mask);
 }
 
 static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
@@ -107,8 +105,7 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 	if (p->kind == POOL_TRANSIENT || !d || (!force && d < batch && d > -batch))
 		return;
 	a->reported += (unsigned)d;
-	now = add_relaxed(&mem->stats.used_batched, (uint64_t)d) +
-	      (uint64_t)d;
+	now = add_relaxed(&mem->stats.used_batched, (uint64_t)d) + (uint64_t)d;
 	if (d > 0)
 		stat_max(&mem->stats.hiwater, now);
 }
@@ -131,8 +128,7 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 		return -1;
 	spin_lock(&a->lock);
 	unsigned used = ld_relaxed(&a->used);
-	if (rq->nslots > p->area_slots - used ||
-	    ld_relaxed(&p->retired))
+	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
 	idx = a->cursor;
@@ -178,8 +174,8 @@ out:
  * the cursor (the latest allocation: LIFO) or the area became empty, the
  * cursor moves back to the freed slots, which are still in cache.
  */
-static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
-			  unsigned n, unsigned used)
+static void rewind_cursor(const struct pool *p, struct area *a, unsigned run, unsigned n,
+			  unsigned used)
 {
 	if (!used)
 		a->cursor = 0;
@@ -194,7 +190,7 @@ static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
  * free run of the slots before it.
  */
 void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n,
-			size_t copied_back)
+				 size_t copied_back)
 {
 	struct area *a = &p->areas[ai];
 	unsigned end = first + n, count, i, used;

@@ -33,8 +33,8 @@ static inline void stat_max(_Atomic uint64_t *c, uint64_t v)
 {
 	uint64_t cur = ld_relaxed(c);
 
-	while (v > cur && !atomic_compare_exchange_weak_explicit(
-			     c, &cur, v, memory_order_relaxed, memory_order_relaxed))
+	while (v > cur && !atomic_compare_exchange_weak_explicit(c, &cur, v, memory_order_relaxed,
+								 memory_order_relaxed))
 		;
 }
 

@@ -25,7 +25,8 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 		return NULL;
 	}
 	if (size > SEG_SIZE || _swiotlb_map_req_init(dev, NULL, sz, PAGE_SZ - 1, &m.rq) < 0) {
-		_swiotlb_dev_reject(dev, -E2BIG, "alloc: larger than the maximum mapping size", 0, size);
+		_swiotlb_dev_reject(dev, -E2BIG, "alloc: larger than the maximum mapping size", 0,
+				    size);
 		errno = E2BIG;
 		return NULL;
 	}
@@ -41,8 +42,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	return m.cpu;
 }
 
-SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
-			     swiotlb_addr_t addr)
+SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size, swiotlb_addr_t addr)
 {
 	size_t sz = align_up(size, PAGE_SZ);
 	struct pool *p;
@@ -58,12 +58,12 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 	    (h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
 	    _swiotlb_mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
 		rc = _swiotlb_mapping_release(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-				     SLOT_COHERENT, 0);
+					      SLOT_COHERENT, 0);
 	if (rc == 0)
 		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
 	rcu_exit();
 	if (rc < 0)
-		return _swiotlb_dev_reject(dev, rc, "free: not a live coherent allocation of this size",
-			      addr, size);
+		return _swiotlb_dev_reject(
+			dev, rc, "free: not a live coherent allocation of this size", addr, size);
 	return 0;
 }

@@ -46,7 +46,7 @@ static inline unsigned current_cpu_slow(void)
  * the fields up to cpu_id are read. */
 struct rseq_abi_head {
 	uint32_t cpu_id_start;
-	_Atomic uint32_t cpu_id;      /* current CPU; negative: not registered */
+	_Atomic uint32_t cpu_id; /* current CPU; negative: not registered */
 };
 
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
@@ -55,8 +55,9 @@ extern const unsigned int __rseq_size __attribute__((weak));
 static inline unsigned current_cpu(void)
 {
 	if (__builtin_expect(&__rseq_size && __rseq_size, 1)) {
-		const struct rseq_abi_head *rs = (const struct rseq_abi_head *)(
-			(char *)__builtin_thread_pointer() + __rseq_offset);
+		const struct rseq_abi_head *rs =
+			(const struct rseq_abi_head *)((char *)__builtin_thread_pointer() +
+						       __rseq_offset);
 		/* written by the kernel on migration; any recent value will do */
 		uint32_t cpu = atomic_load_explicit(&rs->cpu_id, memory_order_relaxed);
 

@@ -10,8 +10,8 @@
 
 /* Default direct check: identity mapping (device address = CPU virtual
  * address), reachable when the whole buffer is at or below dma_mask. */
-static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
-			    size_t size, swiotlb_addr_t *addr)
+static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
+			    swiotlb_addr_t *addr)
 {
 	uintptr_t a = (uintptr_t)cpu;
 
@@ -22,7 +22,7 @@ static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
 }
 
 bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
-		swiotlb_addr_t *addr)
+			 swiotlb_addr_t *addr)
 {
 	if (dev->force_bounce)
 		return false;
@@ -85,9 +85,9 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
 		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
-			"swiotlb_dev_create: config of %zu bytes does not match this "
-			"library's (%zu bytes) or sets fields it does not know",
-			cfg_size, sizeof(cc));
+			     "swiotlb_dev_create: config of %zu bytes does not match this "
+			     "library's (%zu bytes) or sets fields it does not know",
+			     cfg_size, sizeof(cc));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -106,7 +106,7 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		rc = -ENOMEM;
 	if (rc < 0) {
 		_swiotlb_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
-			dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
+			     dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
 		free(dev->shards);
 		free(dev);
 		errno = -rc;
@@ -126,10 +126,8 @@ int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev)
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 
-		live += (int64_t)(ld_relaxed(&sh->maps) +
-				  ld_relaxed(&sh->allocs)) -
-			(int64_t)(ld_relaxed(&sh->unmaps) +
-				  ld_relaxed(&sh->frees));
+		live += (int64_t)(ld_relaxed(&sh->maps) + ld_relaxed(&sh->allocs)) -
+			(int64_t)(ld_relaxed(&sh->unmaps) + ld_relaxed(&sh->frees));
 	}
 	return live;
 }
@@ -145,8 +143,8 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	live = _swiotlb_dev_live(dev);
 	if (live) {
 		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
-			"device %s: destroy refused: %lld live mapping(s)",
-			dev->name[0] ? dev->name : "?", (long long)live);
+			     "device %s: destroy refused: %lld live mapping(s)",
+			     dev->name[0] ? dev->name : "?", (long long)live);
 		return -EBUSY;
 	}
 	pthread_mutex_lock(&mem->lock);
@@ -159,8 +157,8 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 
 /* Log a rejected call (and count it in the device's errors when it is
  * -EINVAL, i.e. misuse); returns err. */
-int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what,
-			swiotlb_addr_t addr, size_t size)
+int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
+			size_t size)
 {
 	if (err == -EINVAL)
 		stat_add(&dev->errors, 1);

@@ -23,12 +23,11 @@
 #define SWIOTLB_API __attribute__((visibility("default")))
 
 /* ---- log.c: messages through the memory's callback or stderr ---- */
-void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- abi.c: size-tagged structs across versions ---- */
-int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
-		size_t min_size);
+int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size, size_t min_size);
 void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
 #define ABI_SIZE_TO(type, last_member) \
 	(offsetof(type, last_member) + sizeof(((type *)0)->last_member))
@@ -148,12 +147,12 @@ static inline bool dev_may_have_bounced(const struct swiotlb_dev *dev)
 bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 			 swiotlb_addr_t *addr);
 int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev);
-int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what,
-			swiotlb_addr_t addr, size_t size);
+int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
+			size_t size);
 
 /* ---- map.c: streaming maps ---- */
-int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size,
-			  size_t alloc_align_mask, struct slot_req *rq);
+int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
+			  struct slot_req *rq);
 int _swiotlb_map_bounce(struct map_ctx *m);
 int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs);
 
@@ -163,10 +162,10 @@ int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *d
 bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
 			 enum swiotlb_dir dir, uint8_t state);
 int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			     swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			     uint8_t state, size_t copied_back);
-int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
-		  enum swiotlb_dir dir, enum sync_to to);
+			     swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state,
+			     size_t copied_back);
+int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+		  enum sync_to to);
 
 /* ---- provider.c: built-in providers ---- */
 extern const struct swiotlb_provider _swiotlb_provider_mmap_default;

@@ -5,8 +5,7 @@
 
 #include "internal.h"
 
-void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
-	     const char *fmt, ...)
+void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;

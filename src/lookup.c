@@ -67,8 +67,10 @@ static struct lookup_table *table_new(size_t buckets)
 
 static size_t pool_granules(const struct pool *p)
 {
-	return (size_t)(((p->end - 1) >> LOOKUP_GRANULE_SHIFT) -
-			(p->start >> LOOKUP_GRANULE_SHIFT)) + 1;
+	swiotlb_addr_t first = p->start >> LOOKUP_GRANULE_SHIFT;
+	swiotlb_addr_t last = (p->end - 1) >> LOOKUP_GRANULE_SHIFT;
+
+	return (size_t)(last - first) + 1;
 }
 
 /* Put p into every bucket chain of its granules (writer lock held), in
@@ -120,7 +122,7 @@ static int table_rebuild(struct lookup *lk, size_t extra)
 	if (!t)
 		return -ENOMEM;
 	struct pool *p;
-	cds_list_for_each_entry(p, &lk->pools, lookup_node)
+	cds_list_for_each_entry (p, &lk->pools, lookup_node)
 		table_insert(t, p);
 	/* Pairs with the load-acquire of lk->table in _swiotlb_lookup_find():
 	 * without it a reader could walk the new table before its buckets
@@ -189,8 +191,7 @@ void _swiotlb_lookup_del(struct lookup *lk, struct pool *p)
 		size_t i = granule_hash(g, t->mask);
 		struct pool *cur;
 
-		while ((cur = ld_relaxed(&t->bucket[i].pool)) &&
-		       cur != p)
+		while ((cur = ld_relaxed(&t->bucket[i].pool)) && cur != p)
 			i = (i + 1) & t->mask;
 		if (cur != p)
 			continue;
@@ -212,7 +213,7 @@ void _swiotlb_lookup_del(struct lookup *lk, struct pool *p)
  * not the pool descriptor.
  */
 struct pool *_swiotlb_lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
-			 const struct swiotlb_dev *dev)
+				  const struct swiotlb_dev *dev)
 {
 	/* pairs with the store-release in table_rebuild(): see there */
 	struct lookup_table *t = atomic_load_explicit(&lk->table, memory_order_acquire);

@@ -25,8 +25,8 @@
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
  * segment.
  */
-int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size,
-			  size_t alloc_align_mask, struct slot_req *rq)
+int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
+			  struct slot_req *rq)
 {
 	size_t min_align = dev->min_align_mask;
 	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
@@ -68,8 +68,8 @@ static bool area_crowded(const struct pool *p, unsigned ai)
  * growth early (area_crowded()).  Caller is inside an RCU
  * read-side section.  Returns the first slot of the run, or -1.
  */
-static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
-			    unsigned cpu, struct pool **out)
+static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
+			    struct pool **out)
 {
 	struct swiotlb_mem *mem = dev->mem;
 	/* pairs with the store-release in set_replace() (mem.c): see there */
@@ -84,9 +84,10 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 				continue;
 			slot = _swiotlb_area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
+				/* grow before all is full */
 				if (i > 0 && i == mem->cfg.nareas - 1 && j == s->n - 1 &&
 				    area_crowded(p, (cpu + i) & (p->nareas - 1)))
-					_swiotlb_resize_request_grow(mem); /* grow before all is full */
+					_swiotlb_resize_request_grow(mem);
 				*out = p;
 				return slot;
 			}
@@ -108,8 +109,8 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
  * publication (which this thread observed or made), the device flag and
  * the bounce data before the caller's store of the returned address.
  */
-static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
-				 unsigned first, const struct slot_req *rq, unsigned cpu)
+static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p, unsigned first,
+				 const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
@@ -174,10 +175,10 @@ static void log_full(struct swiotlb_dev *dev, size_t size)
 {
 	struct swiotlb_mem *mem = dev->mem;
 
-	_swiotlb_log(mem, SWIOTLB_LOG_ERR,
+	_swiotlb_log(
+		mem, SWIOTLB_LOG_ERR,
 		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
-		dev_label(dev), size,
-		(unsigned long long)ld_relaxed(&mem->stats.total_slots),
+		dev_label(dev), size, (unsigned long long)ld_relaxed(&mem->stats.total_slots),
 		(unsigned long long)_swiotlb_stats_used_slots(mem));
 }
 
@@ -191,9 +192,8 @@ int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned a
 	return rc;
 }
 
-static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
-		      enum swiotlb_dir dir, unsigned attrs, size_t alloc_align_mask,
-		      int timeout_ms, swiotlb_addr_t *out)
+static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swiotlb_dir dir,
+		      unsigned attrs, size_t alloc_align_mask, int timeout_ms, swiotlb_addr_t *out)
 {
 	struct map_ctx m;
 	int rc;
@@ -211,39 +211,39 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 	if (size > swiotlb_max_mapping_size(dev) ||
 	    _swiotlb_map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
 		return _swiotlb_dev_reject(dev, -E2BIG, "map: larger than the maximum mapping size",
-			      (uintptr_t)cpu, size);
+					   (uintptr_t)cpu, size);
 	m.rq.dir = dir;
 	m.rq.state = SLOT_MAPPED;
 	rc = _swiotlb_map_bounce(&m);
 	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
 		rc = _swiotlb_waitq_wait(dev->mem, map_retry, &m,
-				timeout_ms >= 0 ? (unsigned)timeout_ms
-						: dev->mem->cfg.wait_timeout_ms);
+					 timeout_ms >= 0 ? (unsigned)timeout_ms
+							 : dev->mem->cfg.wait_timeout_ms);
 	if (rc < 0)
 		return _swiotlb_map_failed(dev, rc, size, attrs);
 	*out = m.addr;
 	return 0;
 }
 
-SWIOTLB_API int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size,
-			    enum swiotlb_dir dir, unsigned attrs, swiotlb_addr_t *out)
+SWIOTLB_API int swiotlb_map(struct swiotlb_dev *dev, void *cpu, size_t size, enum swiotlb_dir dir,
+			    unsigned attrs, swiotlb_addr_t *out)
 {
 	return map_common(dev, cpu, size, dir, attrs, 0, -1, out);
 }
 
 SWIOTLB_API int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, size_t size,
-				  enum swiotlb_dir dir, unsigned attrs,
-				  size_t alloc_align_mask, swiotlb_addr_t *out)
+				  enum swiotlb_dir dir, unsigned attrs, size_t alloc_align_mask,
+				  swiotlb_addr_t *out)
 {
 	return map_common(dev, cpu, size, dir, attrs, alloc_align_mask, -1, out);
 }
 
 SWIOTLB_API int swiotlb_map_timeout(struct swiotlb_dev *dev, void *cpu, size_t size,
-				    enum swiotlb_dir dir, unsigned attrs,
-				    unsigned timeout_ms, swiotlb_addr_t *out)
+				    enum swiotlb_dir dir, unsigned attrs, unsigned timeout_ms,
+				    swiotlb_addr_t *out)
 {
 	if (timeout_ms > (unsigned)INT32_MAX)
 		timeout_ms = INT32_MAX;
-	return map_common(dev, cpu, size, dir, attrs | SWIOTLB_ATTR_MAY_BLOCK, 0,
-			  (int)timeout_ms, out);
+	return map_common(dev, cpu, size, dir, attrs | SWIOTLB_ATTR_MAY_BLOCK, 0, (int)timeout_ms,
+			  out);
 }

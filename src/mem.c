@@ -140,7 +140,7 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "nareas must be 0 or a power of two");
 	if (c->provider && c->provider->version != SWIOTLB_PROVIDER_VERSION)
 		return config_refuse(c, "provider version unknown to this library "
-				     "(set .version = SWIOTLB_PROVIDER_VERSION)");
+					"(set .version = SWIOTLB_PROVIDER_VERSION)");
 	if (c->provider && (!c->provider->alloc || !c->provider->free))
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
@@ -155,8 +155,7 @@ static size_t default_grow_size(size_t initial)
 	return initial > MAX_GROW_SIZE ? MAX_GROW_SIZE : initial;
 }
 
-static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c,
-			   size_t size)
+static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c, size_t size)
 {
 	mem->cfg.provider = c->provider ? *c->provider : _swiotlb_provider_mmap_default;
 	mem->cfg.log = c->log;
@@ -166,11 +165,11 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->cfg.strict_cursor = c->strict_cursor;
 	mem->cfg.max_size = c->dynamic ? c->max_size : 0;
 	mem->cfg.grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
-				      : default_grow_size(size);
+					  : default_grow_size(size);
 	mem->resize.next_grow_size = mem->cfg.grow_size;
 	mem->cfg.shrink_delay_ms = c->shrink_delay_ms;
 	mem->cfg.wait_timeout_ms = c->wait_timeout_ms ? c->wait_timeout_ms
-						       : DEFAULT_WAIT_TIMEOUT_MS;
+						      : DEFAULT_WAIT_TIMEOUT_MS;
 	mem->cfg.nareas = c->nareas ? c->nareas : default_nareas();
 }
 
@@ -188,11 +187,11 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
 		_swiotlb_log(NULL, SWIOTLB_LOG_ERR,
-			"swiotlb_mem_create: config of %zu bytes does not match this library "
-			"(%u.%u.%u, %zu bytes): built against another major version, or sets "
-			"fields this version does not know",
-			cfg_size, SWIOTLB_VERSION_MAJOR, SWIOTLB_VERSION_MINOR,
-			SWIOTLB_VERSION_PATCH, sizeof(cc));
+			     "swiotlb_mem_create: config of %zu bytes does not match this library "
+			     "(%u.%u.%u, %zu bytes): built against another major version, or sets "
+			     "fields this version does not know",
+			     cfg_size, SWIOTLB_VERSION_MAJOR, SWIOTLB_VERSION_MINOR,
+			     SWIOTLB_VERSION_PATCH, sizeof(cc));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -220,8 +219,8 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 		goto fail;
 	return mem;
 fail:
-	_swiotlb_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s",
-		size, mem->cfg.provider.name ? mem->cfg.provider.name : "(unnamed)");
+	_swiotlb_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s", size,
+		     mem->cfg.provider.name ? mem->cfg.provider.name : "(unnamed)");
 	if (p)
 		_swiotlb_pool_destroy(p);
 	free(ld_relaxed(&mem->pools));
@@ -243,7 +242,7 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	if (mem->ndevs) {
 		pthread_mutex_unlock(&mem->lock);
 		_swiotlb_log(mem, SWIOTLB_LOG_ERR, "destroy refused: %u device(s) attached",
-			mem->ndevs);
+			     mem->ndevs);
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&mem->lock);

@@ -28,8 +28,7 @@ static void slots_init(struct pool *p)
 		unsigned to_seg_end = SEG_SLOTS - (i % SEG_SLOTS);
 		unsigned to_pool_end = p->nslots - i;
 
-		atomic_init(&p->free_run[i],
-			    to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
+		atomic_init(&p->free_run[i], to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
 		atomic_init(&p->slots[i].state, SLOT_FREE);
 	}
 }
@@ -101,10 +100,11 @@ struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigne
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
-	if (!p->slots || !p->free_run || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
+	if (!p->slots || !p->free_run || areas_init(p) < 0 ||
+	    !pool_bytes_reserve(mem, p->alloc_len))
 		goto fail;
-	if (mem->cfg.provider.alloc(mem->cfg.provider.ctx, p->alloc_len, align, limit,
-				&cpu, &addr) < 0) {
+	if (mem->cfg.provider.alloc(mem->cfg.provider.ctx, p->alloc_len, align, limit, &cpu,
+				    &addr) < 0) {
 		sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
 		goto fail;
 	}

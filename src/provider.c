@@ -84,8 +84,8 @@ static void *mmap_aligned(size_t len, size_t align, unsigned flags)
 	return a;
 }
 
-static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		      void **cpu, swiotlb_addr_t *addr)
+static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		      swiotlb_addr_t *addr)
 {
 	struct mmap_ctx *mc = ctx;
 	unsigned flags = mc ? mc->flags : 0;
@@ -123,8 +123,11 @@ static void mmap_free(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len)
 }
 
 const struct swiotlb_provider _swiotlb_provider_mmap_default = {
-	.version = SWIOTLB_PROVIDER_VERSION, .name = "mmap", .ctx = NULL,
-	.alloc = mmap_alloc, .free = mmap_free,
+	.version = SWIOTLB_PROVIDER_VERSION,
+	.name = "mmap",
+	.ctx = NULL,
+	.alloc = mmap_alloc,
+	.free = mmap_free,
 };
 
 /* A provider with flags: the ops and their context in one allocation. */
@@ -169,7 +172,7 @@ struct extent {
 };
 
 struct fixed_ctx {
-	struct swiotlb_provider p;    /* p.ctx points back here */
+	struct swiotlb_provider p; /* p.ctx points back here */
 	pthread_mutex_t lock;
 	unsigned char *cpu;
 	swiotlb_addr_t addr;
@@ -177,8 +180,8 @@ struct fixed_ctx {
 	struct extent *free; /* sorted by offset, merged */
 };
 
-static int fixed_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		       void **cpu, swiotlb_addr_t *addr)
+static int fixed_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		       swiotlb_addr_t *addr)
 {
 	struct fixed_ctx *f = ctx;
 	int rc = -ENOMEM;
@@ -291,8 +294,11 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_a
 	f->addr = addr + lead;
 	f->len = (len - lead) & ~(PAGE_SZ - 1);
 	*f->free = (struct extent){ 0, f->len, NULL };
-	f->p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION, .name = "fixed",
-					  .ctx = f, .alloc = fixed_alloc, .free = fixed_free,
+	f->p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION,
+					  .name = "fixed",
+					  .ctx = f,
+					  .alloc = fixed_alloc,
+					  .free = fixed_free,
 					  .destroy = fixed_destroy };
 	return &f->p;
 }

@@ -41,8 +41,7 @@ void _swiotlb_rcu_barrier(void)
 static void fork_hooks_register(void)
 {
 #ifndef SWIOTLB_MODEL_CHECK
-	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent,
-		       urcu_bp_after_fork_child);
+	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent, urcu_bp_after_fork_child);
 #endif
 }
 

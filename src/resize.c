@@ -41,7 +41,8 @@ static bool grow_once(struct swiotlb_mem *mem)
 
 		if (!allowed)
 			return false; /* at max_size: nothing to do */
-		p = _swiotlb_pool_create(mem, allowed, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_GROWN);
+		p = _swiotlb_pool_create(mem, allowed, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ,
+					 POOL_GROWN);
 		if (p && _swiotlb_mem_add_pool(mem, p) == 0) {
 			stat_add(&mem->stats.grows, 1);
 			return true;
@@ -131,7 +132,8 @@ static void *resize_thread_main(void *arg)
 		if (!ld_relaxed(&mem->resize.pending)) {
 			struct timespec ts;
 
-			deadline_after_ms(CLOCK_REALTIME, period ? period : RESIZE_IDLE_WAIT_MS, &ts);
+			deadline_after_ms(CLOCK_REALTIME, period ? period : RESIZE_IDLE_WAIT_MS,
+					  &ts);
 			pthread_cond_timedwait(&mem->resize.cond, &mem->resize.lock, &ts);
 		}
 		if (mem->resize.stop)

@@ -23,9 +23,9 @@ SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, s
 			*failed = i;
 		if (!(attrs & SWIOTLB_ATTR_NO_WARN))
 			_swiotlb_log(dev->mem, SWIOTLB_LOG_WARN,
-				"%s: map_sg: entry %zu of %zu (len %zu) failed: %s; "
-				"%zu entries unmapped",
-				dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
+				     "%s: map_sg: entry %zu of %zu (len %zu) failed: %s; "
+				     "%zu entries unmapped",
+				     dev_label(dev), i, n, sg[i].len, swiotlb_strerror(rc), i);
 		return rc;
 	}
 	return 0;
@@ -47,8 +47,8 @@ SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
 	return first;
 }
 
-static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
-		   enum swiotlb_dir dir, enum sync_to to)
+static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n, enum swiotlb_dir dir,
+		   enum sync_to to)
 {
 	int first = 0;
 
@@ -63,14 +63,14 @@ static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 	return first;
 }
 
-SWIOTLB_API int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-					size_t n, enum swiotlb_dir dir)
+SWIOTLB_API int swiotlb_sync_sg_for_cpu(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+					enum swiotlb_dir dir)
 {
 	return sync_sg(dev, sg, n, dir, TO_CPU);
 }
 
-SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
-					   size_t n, enum swiotlb_dir dir)
+SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
+					   enum swiotlb_dir dir)
 {
 	return sync_sg(dev, sg, n, dir, TO_DEVICE);
 }

@@ -22,7 +22,7 @@
 #define SPIN_BEFORE_YIELD 256
 
 struct spinlock {
-	_Atomic int locked;           /* 0 free, 1 held */
+	_Atomic int locked; /* 0 free, 1 held */
 };
 
 static inline void spin_init(struct spinlock *l)

@@ -69,8 +69,10 @@ static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 	/* transient pools hold exactly one mapping each */
 	st->mappings += ld_relaxed(&mem->stats.transient_live);
 	st->maps += ld_relaxed(&mem->stats.retired_maps);
-	st->bytes_to_device += ld_relaxed(&mem->stats.retired_bytes_to_dev) + ld_relaxed(&mem->stats.sync_bytes_to_dev);
-	st->bytes_from_device += ld_relaxed(&mem->stats.retired_bytes_from_dev) + ld_relaxed(&mem->stats.sync_bytes_from_dev);
+	st->bytes_to_device += ld_relaxed(&mem->stats.retired_bytes_to_dev) +
+			       ld_relaxed(&mem->stats.sync_bytes_to_dev);
+	st->bytes_from_device += ld_relaxed(&mem->stats.retired_bytes_from_dev) +
+				 ld_relaxed(&mem->stats.sync_bytes_from_dev);
 	st->total_slots = ld_relaxed(&mem->stats.total_slots);
 	st->used_slots = _swiotlb_stats_used_slots(mem);
 	st->hiwater_slots = ld_relaxed(&mem->stats.hiwater);
@@ -132,8 +134,8 @@ static void dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *s
 	st->errors = ld_relaxed(&dev->errors);
 }
 
-SWIOTLB_API int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev,
-					struct swiotlb_dev_stats *st, size_t st_size)
+SWIOTLB_API int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st,
+					size_t st_size)
 {
 	struct swiotlb_dev_stats tmp;
 

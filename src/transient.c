@@ -23,7 +23,8 @@ struct pool *_swiotlb_transient_create(struct swiotlb_dev *dev, const struct slo
 {
 	struct swiotlb_mem *mem = dev->mem;
 	size_t align = (rq->alloc_align_mask > rq->iotlb_align_mask ? rq->alloc_align_mask
-								     : rq->iotlb_align_mask) + 1;
+								    : rq->iotlb_align_mask) +
+		       1;
 	size_t lead = rq->orig ? ((uintptr_t)rq->orig & rq->iotlb_align_mask) >> SLOT_SHIFT : 0;
 	size_t bytes = ((size_t)rq->nslots + lead) << SLOT_SHIFT;
 	swiotlb_addr_t limit = mem->cfg.limit;

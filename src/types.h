@@ -110,8 +110,13 @@ static inline size_t align_up(size_t v, size_t a)
  * Transitions: FREE -> TAIL/MAPPED/COHERENT and back to FREE under the
  * area lock; MAPPED -> UNMAPPING by compare-and-swap.
  */
-enum slot_state { SLOT_FREE = 0, SLOT_MAPPED = 1, SLOT_COHERENT = 2, SLOT_TAIL = 3,
-		  SLOT_UNMAPPING = 4 };
+enum slot_state {
+	SLOT_FREE = 0,
+	SLOT_MAPPED = 1,
+	SLOT_COHERENT = 2,
+	SLOT_TAIL = 3,
+	SLOT_UNMAPPING = 4
+};
 
 /*
  * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
@@ -125,17 +130,18 @@ enum slot_state { SLOT_FREE = 0, SLOT_MAPPED = 1, SLOT_COHERENT = 2, SLOT_TAIL =
  * and size) before trusting them.
  */
 struct slot {
-	_Atomic uint8_t state;        /* enum slot_state */
-	_Atomic uint8_t dir;          /* head: enum swiotlb_dir of the mapping */
-	_Atomic uint8_t pad;          /* head: padding slots allocated before it */
-	_Atomic uint16_t offset;      /* head: bounce address - head slot address */
-	_Atomic uint16_t nslots;      /* head: slots allocated, padding included */
-	_Atomic uint32_t head;        /* data slots: pool index of the mapping's
-				       * head, so a sync in the middle finds it */
-	_Atomic uint32_t size;        /* head: mapping size in bytes */
-	_Atomic(void *) orig;         /* head: the caller's buffer (NULL: coherent) */
-	_Atomic(const struct swiotlb_dev *) dev; /* head: the mapping device;
-						  * NULL once released */
+	_Atomic uint8_t state;   /* enum slot_state */
+	_Atomic uint8_t dir;     /* head: enum swiotlb_dir of the mapping */
+	_Atomic uint8_t pad;     /* head: padding slots allocated before it */
+	_Atomic uint16_t offset; /* head: bounce address - head slot address */
+	_Atomic uint16_t nslots; /* head: slots allocated, padding included */
+	/* data slots: pool index of the mapping's head, so a sync in the middle
+	 * finds it */
+	_Atomic uint32_t head;
+	_Atomic uint32_t size; /* head: mapping size in bytes */
+	_Atomic(void *) orig;  /* head: the caller's buffer (NULL: coherent) */
+	/* head: the mapping device; NULL once released */
+	_Atomic(const struct swiotlb_dev *) dev;
 };
 
 /*
@@ -152,17 +158,17 @@ struct slot {
  */
 struct area {
 	struct spinlock lock;
-	unsigned cursor;              /* area-relative start of the next search */
-	_Atomic unsigned used;        /* slots in use; written under lock, read anywhere */
-	_Atomic uint64_t allocs;      /* runs ever placed here; the shrinker
-				       * compares it between polls to tell an
-				       * idle pool from one busy in between */
-	_Atomic unsigned live;        /* live runs */
-	unsigned reported;            /* part of 'used' added to
-				       * mem->stats.used_batched */
+	unsigned cursor;       /* area-relative start of the next search */
+	_Atomic unsigned used; /* slots in use; written under lock, read anywhere */
+	/* runs ever placed here; the shrinker compares it between polls to tell an
+	 * idle pool from one busy in between */
+	_Atomic uint64_t allocs;
+	_Atomic unsigned live; /* live runs */
+	/* part of 'used' added to mem->stats.used_batched */
+	unsigned reported;
 	/* statistics of mappings placed in this area (syncs count in the
 	 * memory's sync_bytes_* instead: they do not take the lock) */
-	_Atomic uint64_t maps;        /* streaming maps ever */
+	_Atomic uint64_t maps;           /* streaming maps ever */
 	_Atomic uint64_t bytes_to_dev;   /* copied in by those maps */
 	_Atomic uint64_t bytes_from_dev; /* copied back by their unmaps */
 } __attribute__((aligned(CACHELINE)));
@@ -182,35 +188,35 @@ enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTR
  *   retired => no area_find_slots() succeeds any more.
  */
 struct pool {
-	swiotlb_addr_t start;         /* device address of slot 0 */
-	swiotlb_addr_t end;           /* start + nslots * SLOT_SIZE */
-	unsigned char *cpu;           /* CPU address of slot 0 */
+	swiotlb_addr_t start;            /* device address of slot 0 */
+	swiotlb_addr_t end;              /* start + nslots * SLOT_SIZE */
+	unsigned char *cpu;              /* CPU address of slot 0 */
 	const struct swiotlb_dev *owner; /* transient pools: their device; else NULL */
-	unsigned nslots;              /* slots in the pool */
-	unsigned nareas;              /* areas (a power of two) */
-	unsigned area_slots;          /* slots per area */
+	unsigned nslots;                 /* slots in the pool */
+	unsigned nareas;                 /* areas (a power of two) */
+	unsigned area_slots;             /* slots per area */
 	enum pool_kind kind;
-	_Atomic bool retired;         /* set under all area locks: no new allocs */
+	_Atomic bool retired; /* set under all area locks: no new allocs */
 
-	struct swiotlb_mem *mem;      /* the memory it belongs to */
-	size_t alloc_len;             /* bytes obtained from the provider */
-	struct slot *slots;           /* nslots records */
-	_Atomic uint8_t *free_run;    /* nslots bytes; see struct slot */
-	struct area *areas;           /* nareas areas */
+	struct swiotlb_mem *mem;   /* the memory it belongs to */
+	size_t alloc_len;          /* bytes obtained from the provider */
+	struct slot *slots;        /* nslots records */
+	_Atomic uint8_t *free_run; /* nslots bytes; see struct slot */
+	struct area *areas;        /* nareas areas */
 
 	/* shrinker bookkeeping (resize thread only) */
-	uint64_t idle_allocs;         /* sum of areas' allocs at the last poll */
-	uint64_t idle_since_ns;       /* when it was first seen idle; 0: busy */
+	uint64_t idle_allocs;   /* sum of areas' allocs at the last poll */
+	uint64_t idle_since_ns; /* when it was first seen idle; 0: busy */
 
 	struct cds_list_head lookup_node; /* on mem->lookup.pools (writer lock) */
-	struct rcu_head rcu;          /* deferred free */
+	struct rcu_head rcu;              /* deferred free */
 };
 
 /* RCU-published array of the shared pools, in search order (oldest
  * first), replaced as a whole under mem->lock (copy-on-write, mem.c). */
 struct pool_set {
-	unsigned n;                   /* pools[] entries */
-	struct rcu_head rcu;          /* deferred free of a replaced set */
+	unsigned n;          /* pools[] entries */
+	struct rcu_head rcu; /* deferred free of a replaced set */
 	struct pool *pools[];
 };
 
@@ -235,8 +241,8 @@ struct pool_set {
  * 'pool', and a tombstoned bucket is not reused before the table is
  * rebuilt. */
 struct lookup_bucket {
-	_Atomic(struct pool *) pool;  /* NULL = empty, LOOKUP_TOMBSTONE = deleted */
-	_Atomic swiotlb_addr_t start, end; /* copy of pool->start, pool->end */
+	_Atomic(struct pool *) pool;               /* NULL = empty, LOOKUP_TOMBSTONE = deleted */
+	_Atomic swiotlb_addr_t start, end;         /* copy of pool->start, pool->end */
 	_Atomic(const struct swiotlb_dev *) owner; /* copy of pool->owner */
 };
 
@@ -246,60 +252,60 @@ struct lookup_bucket {
  *   used + tombstones <= (mask + 1) * LOOKUP_MAX_FILL_PCT / 100 after an add
  */
 struct lookup_table {
-	size_t mask;                  /* buckets - 1 (buckets a power of two) */
-	size_t used;                  /* live entries (writer only) */
-	size_t tombstones;            /* deleted entries (writer only) */
-	struct rcu_head rcu;          /* deferred free after a rebuild */
+	size_t mask;         /* buckets - 1 (buckets a power of two) */
+	size_t used;         /* live entries (writer only) */
+	size_t tombstones;   /* deleted entries (writer only) */
+	struct rcu_head rcu; /* deferred free after a rebuild */
 	struct lookup_bucket bucket[];
 };
 
 struct lookup {
 	_Atomic(struct lookup_table *) table; /* current table, RCU-published */
-	pthread_mutex_t writer;       /* serialises writers; readers lock-free */
-	struct cds_list_head pools;   /* every pool in the table (writer lock),
-				       * to rebuild it */
+	pthread_mutex_t writer;               /* serialises writers; readers lock-free */
+	/* every pool in the table (writer lock), to rebuild it */
+	struct cds_list_head pools;
 };
 
 /* One MAY_BLOCK waiter, on its own stack (wait.c). */
 struct waiter {
-	pthread_cond_t cond;          /* signalled when it becomes or is the head */
-	struct waiter *next;          /* FIFO link */
+	pthread_cond_t cond; /* signalled when it becomes or is the head */
+	struct waiter *next; /* FIFO link */
 };
 
 /* FIFO of MAY_BLOCK waiters.  nwaiters == length of the list. */
 struct waitq {
-	pthread_mutex_t lock;         /* protects the list */
+	pthread_mutex_t lock; /* protects the list */
 	struct waiter *head, *tail;
-	_Atomic unsigned nwaiters;    /* read lock-free by the free path */
+	_Atomic unsigned nwaiters; /* read lock-free by the free path */
 };
 
 /* A memory's configuration, normalised once by swiotlb_mem_create()
  * (defaults applied); read-only afterwards. */
 struct mem_config {
-	unsigned nareas;              /* areas of the initial pool (power of two) */
-	unsigned used_batch;          /* USED_BATCH_SLOTS, or 0 with one area */
-	swiotlb_addr_t limit;         /* highest device address of pool memory; 0 any */
-	bool dynamic;                 /* grow, shrink, transient pools */
-	bool strict_cursor;           /* kernel cursor rule, no rewind */
+	unsigned nareas;                  /* areas of the initial pool (power of two) */
+	unsigned used_batch;              /* USED_BATCH_SLOTS, or 0 with one area */
+	swiotlb_addr_t limit;             /* highest device address of pool memory; 0 any */
+	bool dynamic;                     /* grow, shrink, transient pools */
+	bool strict_cursor;               /* kernel cursor rule, no rewind */
 	struct swiotlb_provider provider; /* a copy of the caller's */
-	swiotlb_log_fn log;           /* NULL: stderr */
+	swiotlb_log_fn log;               /* NULL: stderr */
 	void *log_ctx;
-	size_t max_size;              /* cap on pool_bytes; 0 none (always 0
-				       * unless dynamic) */
-	size_t grow_size;             /* bytes of a grown pool (segment multiple) */
-	unsigned shrink_delay_ms;     /* idle time before a shrink; 0 never */
-	unsigned wait_timeout_ms;     /* default MAY_BLOCK deadline */
+	/* cap on pool_bytes; 0 none (always 0 unless dynamic) */
+	size_t max_size;
+	size_t grow_size;         /* bytes of a grown pool (segment multiple) */
+	unsigned shrink_delay_ms; /* idle time before a shrink; 0 never */
+	unsigned wait_timeout_ms; /* default MAY_BLOCK deadline */
 };
 
 /* The resize thread: grows on request, shrinks idle grown pools. */
 struct mem_resize {
 	pthread_t thread;
-	bool started;                 /* thread is running (joined by stop) */
-	pthread_mutex_t lock;         /* protects stop; with cond, the sleep */
-	pthread_cond_t cond;          /* wakes the thread: request or stop */
-	bool stop;                    /* under lock */
-	_Atomic bool pending;         /* a growth request is in flight */
-	size_t next_grow_size;        /* resize thread only; halves on failure */
+	bool started;          /* thread is running (joined by stop) */
+	pthread_mutex_t lock;  /* protects stop; with cond, the sleep */
+	pthread_cond_t cond;   /* wakes the thread: request or stop */
+	bool stop;             /* under lock */
+	_Atomic bool pending;  /* a growth request is in flight */
+	size_t next_grow_size; /* resize thread only; halves on failure */
 };
 
 /*
@@ -320,26 +326,26 @@ struct mem_resize {
  *   retired_* == sum of the area counters of every pool already freed
  */
 struct mem_counters {
-	_Atomic uint64_t pool_bytes;       /* all pool memory, transient too */
+	_Atomic uint64_t pool_bytes; /* all pool memory, transient too */
 	/* Used slots of shared pools, fed by the areas in batches of
 	 * cfg.used_batch slots, so that CPUs working in their own areas do
 	 * not write one shared counter on every map. */
 	_Atomic uint64_t used_batched;
-	_Atomic uint64_t hiwater;          /* highest used_batched seen */
-	_Atomic uint64_t total_slots;      /* slots of shared pools */
-	_Atomic uint64_t failed_maps;      /* maps and allocs that failed */
-	_Atomic uint64_t grows;            /* pools grown, ever */
-	_Atomic uint64_t growth_failures;  /* provider/add failures while growing */
-	_Atomic uint64_t shrinks;          /* grown pools released, ever */
-	_Atomic uint64_t grown_pools;      /* grown pools now */
-	_Atomic uint64_t transient_live;   /* transient pools now */
-	_Atomic uint64_t transient_created;/* transient pools ever */
-	_Atomic uint64_t transient_slots;  /* slots of live transient pools */
-	_Atomic uint64_t waits;            /* MAY_BLOCK waits */
-	_Atomic uint64_t wait_ns;          /* time spent in them */
-	_Atomic uint64_t wait_timeouts;    /* waits that timed out */
-	_Atomic uint64_t coherent;         /* live coherent allocations */
-	_Atomic uint64_t retired_maps;     /* area.maps of freed pools */
+	_Atomic uint64_t hiwater;                /* highest used_batched seen */
+	_Atomic uint64_t total_slots;            /* slots of shared pools */
+	_Atomic uint64_t failed_maps;            /* maps and allocs that failed */
+	_Atomic uint64_t grows;                  /* pools grown, ever */
+	_Atomic uint64_t growth_failures;        /* provider/add failures while growing */
+	_Atomic uint64_t shrinks;                /* grown pools released, ever */
+	_Atomic uint64_t grown_pools;            /* grown pools now */
+	_Atomic uint64_t transient_live;         /* transient pools now */
+	_Atomic uint64_t transient_created;      /* transient pools ever */
+	_Atomic uint64_t transient_slots;        /* slots of live transient pools */
+	_Atomic uint64_t waits;                  /* MAY_BLOCK waits */
+	_Atomic uint64_t wait_ns;                /* time spent in them */
+	_Atomic uint64_t wait_timeouts;          /* waits that timed out */
+	_Atomic uint64_t coherent;               /* live coherent allocations */
+	_Atomic uint64_t retired_maps;           /* area.maps of freed pools */
 	_Atomic uint64_t retired_bytes_to_dev;   /* area.bytes_to_dev of freed pools */
 	_Atomic uint64_t retired_bytes_from_dev; /* area.bytes_from_dev of freed pools */
 	_Atomic uint64_t sync_bytes_to_dev;      /* copied by syncs for device */
@@ -387,15 +393,15 @@ struct mem_counters {
  */
 struct swiotlb_mem {
 	/* read-mostly, hot */
-	_Atomic(struct pool_set *) pools;  /* shared pools, RCU-published; mem.c */
-	struct lookup lookup;              /* address -> pool, all pools */
-	struct waitq waitq;                /* MAY_BLOCK waiters */
+	_Atomic(struct pool_set *) pools; /* shared pools, RCU-published; mem.c */
+	struct lookup lookup;             /* address -> pool, all pools */
+	struct waitq waitq;               /* MAY_BLOCK waiters */
 	struct mem_config cfg;
 
-	pthread_mutex_t lock;              /* pool set changes, ndevs */
-	unsigned ndevs;                    /* attached devices (under lock) */
+	pthread_mutex_t lock; /* pool set changes, ndevs */
+	unsigned ndevs;       /* attached devices (under lock) */
 
-	struct mem_resize resize;          /* resize.c */
+	struct mem_resize resize; /* resize.c */
 	struct mem_counters stats;
 };
 
@@ -405,21 +411,21 @@ struct swiotlb_dev {
 	 * MUST stay the first member: swiotlb.h's inline swiotlb_is_bounce()
 	 * reads it. */
 	struct swiotlb_dev_head head;
-	struct swiotlb_mem *mem;           /* the memory it is attached to */
-	uint64_t dma_mask;                 /* all ones when the config said 0 */
-	uint32_t min_align_mask;           /* 2^n - 1, below SEG_SIZE - SLOT_SIZE */
-	uint64_t seg_boundary_mask;        /* all ones = no boundary */
-	bool force_bounce;                 /* never map directly */
-	swiotlb_direct_fn direct;          /* NULL: identity below dma_mask */
+	struct swiotlb_mem *mem;    /* the memory it is attached to */
+	uint64_t dma_mask;          /* all ones when the config said 0 */
+	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE */
+	uint64_t seg_boundary_mask; /* all ones = no boundary */
+	bool force_bounce;          /* never map directly */
+	swiotlb_direct_fn direct;   /* NULL: identity below dma_mask */
 	void *direct_ctx;
-	char name[48];                     /* "" when none was given */
+	char name[48]; /* "" when none was given */
 
-	unsigned nshards;                  /* == mem->cfg.nareas (a power of two) */
-	struct dev_shard *shards;          /* per-CPU counters, see stats.c */
-	_Atomic uint64_t failed_maps;      /* maps/allocs that failed (not EINVAL) */
-	_Atomic uint64_t largest_failed;   /* largest size of those */
-	_Atomic uint64_t errors;           /* calls rejected with -EINVAL */
-	_Atomic uint64_t transient_live;   /* its live transient pools */
+	unsigned nshards;                /* == mem->cfg.nareas (a power of two) */
+	struct dev_shard *shards;        /* per-CPU counters, see stats.c */
+	_Atomic uint64_t failed_maps;    /* maps/allocs that failed (not EINVAL) */
+	_Atomic uint64_t largest_failed; /* largest size of those */
+	_Atomic uint64_t errors;         /* calls rejected with -EINVAL */
+	_Atomic uint64_t transient_live; /* its live transient pools */
 };
 _Static_assert(offsetof(struct swiotlb_dev, head) == 0,
 	       "swiotlb.h's inline swiotlb_is_bounce() reads the first member");
@@ -429,27 +435,27 @@ _Static_assert(offsetof(struct swiotlb_dev, head) == 0,
  * its maps (unmapped on another CPU); only sums mean something:
  * live = sum over shards of (maps - unmaps + allocs - frees). */
 struct dev_shard {
-	_Atomic uint64_t maps;             /* bounce maps */
-	_Atomic uint64_t direct_maps;      /* maps served without bouncing */
-	_Atomic uint64_t unmaps;           /* bounce unmaps */
-	_Atomic uint64_t bytes_to_dev;     /* copied in: maps, syncs for device */
-	_Atomic uint64_t bytes_from_dev;   /* copied back: unmaps, syncs for CPU */
-	_Atomic uint64_t allocs, frees;    /* coherent */
+	_Atomic uint64_t maps;           /* bounce maps */
+	_Atomic uint64_t direct_maps;    /* maps served without bouncing */
+	_Atomic uint64_t unmaps;         /* bounce unmaps */
+	_Atomic uint64_t bytes_to_dev;   /* copied in: maps, syncs for device */
+	_Atomic uint64_t bytes_from_dev; /* copied back: unmaps, syncs for CPU */
+	_Atomic uint64_t allocs, frees;  /* coherent */
 } __attribute__((aligned(CACHELINE)));
 
 /* A slot request: what area_find_slots() needs to place a mapping and
  * what it records in the head slot (under the area lock). */
 struct slot_req {
-	void *orig;                   /* the caller's buffer (NULL: coherent) */
-	size_t size;                  /* mapping size */
-	unsigned offset;              /* full offset: pad slots + in-slot */
+	void *orig;      /* the caller's buffer (NULL: coherent) */
+	size_t size;     /* mapping size */
+	unsigned offset; /* full offset: pad slots + in-slot */
 	enum swiotlb_dir dir;
-	uint8_t state;                /* SLOT_MAPPED or SLOT_COHERENT */
-	size_t alloc_size;            /* size + offset, aligned */
-	size_t alloc_align_mask;      /* >= SLOT_SIZE - 1 after normalising */
-	size_t iotlb_align_mask;      /* min_align bits still to match */
-	unsigned nslots;              /* slots of the run, padding included */
-	unsigned stride;              /* search step past a busy aligned slot */
+	uint8_t state;           /* SLOT_MAPPED or SLOT_COHERENT */
+	size_t alloc_size;       /* size + offset, aligned */
+	size_t alloc_align_mask; /* >= SLOT_SIZE - 1 after normalising */
+	size_t iotlb_align_mask; /* min_align bits still to match */
+	unsigned nslots;         /* slots of the run, padding included */
+	unsigned stride;         /* search step past a busy aligned slot */
 	const struct swiotlb_dev *dev;
 };
 
@@ -458,8 +464,8 @@ struct slot_req {
 struct map_ctx {
 	struct swiotlb_dev *dev;
 	struct slot_req rq;
-	swiotlb_addr_t addr;          /* result: the bounce address */
-	void *cpu;                    /* result: its CPU address */
+	swiotlb_addr_t addr; /* result: the bounce address */
+	void *cpu;           /* result: its CPU address */
 };
 
 /* Direction of a sync (unmap.c, sg.c). */

@@ -15,7 +15,7 @@
 /* The head slot of the live mapping or allocation that contains addr in
  * p, or -1.  Lock-free: relaxed reads, validated. */
 int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
-		     swiotlb_addr_t addr, uint8_t state)
+			       swiotlb_addr_t addr, uint8_t state)
 {
 	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
 	const struct slot *s = &p->slots[idx];
@@ -28,28 +28,24 @@ int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *d
 	if (h >= p->nslots)
 		return -1;
 	s = &p->slots[h];
-	if (ld_relaxed(&s->state) != state ||
-	    ld_relaxed(&s->dev) != dev)
+	if (ld_relaxed(&s->state) != state || ld_relaxed(&s->dev) != dev)
 		return -1;
 	return (int)h;
 }
 
 static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
 {
-	return pool_slot_addr(p, h) +
-	       ld_relaxed(&p->slots[h].offset);
+	return pool_slot_addr(p, h) + ld_relaxed(&p->slots[h].offset);
 }
 
 /* Does head slot h describe exactly the mapping (addr, size, dir)? */
-bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
-		       size_t size, enum swiotlb_dir dir, uint8_t state)
+bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir, uint8_t state)
 {
 	const struct slot *s = &p->slots[h];
 
-	return ld_relaxed(&s->state) == state &&
-	       head_addr(p, h) == addr &&
-	       ld_relaxed(&s->size) == size &&
-	       ld_relaxed(&s->dir) == dir;
+	return ld_relaxed(&s->state) == state && head_addr(p, h) == addr &&
+	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
 }
 
 /*
@@ -59,8 +55,8 @@ bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
  * waiters.  Returns 0 or -EINVAL.
  */
 int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			   uint8_t state, size_t copied_back)
+			     swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state,
+			     size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = ld_relaxed(&s->pad);
@@ -69,8 +65,7 @@ int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h
 	struct area *a = &p->areas[ai];
 
 	spin_lock(&a->lock);
-	if (!_swiotlb_mapping_is(p, h, addr, size, dir, state) ||
-	    ld_relaxed(&s->dev) != dev) {
+	if (!_swiotlb_mapping_is(p, h, addr, size, dir, state) || ld_relaxed(&s->dev) != dev) {
 		spin_unlock(&a->lock);
 		return -EINVAL;
 	}
@@ -92,12 +87,14 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 {
 	struct dev_shard *sh = dev_shard(dev, current_cpu());
 
-	stat_add(to_device ? &dev->mem->stats.sync_bytes_to_dev : &dev->mem->stats.sync_bytes_from_dev, n);
+	stat_add(to_device ? &dev->mem->stats.sync_bytes_to_dev
+			   : &dev->mem->stats.sync_bytes_from_dev,
+		 n);
 	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
 }
 
-static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
-			size_t size, enum swiotlb_dir dir, unsigned attrs)
+static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
+			enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
 	struct dev_shard *sh = dev_shard(dev, current_cpu());
@@ -105,9 +102,11 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 	uint8_t state = SLOT_MAPPED;
 
 	if (h < 0 || !_swiotlb_mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
-		return _swiotlb_dev_reject(dev, -EINVAL,
-			      "unmap: not the start, size and direction of a live mapping "
-			      "(double unmap?)", addr, size);
+		return _swiotlb_dev_reject(
+			dev, -EINVAL,
+			"unmap: not the start, size and direction of a live mapping "
+			"(double unmap?)",
+			addr, size);
 	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
 		void *orig = ld_relaxed(&p->slots[h].orig);
 		uint8_t mapped = SLOT_MAPPED;
@@ -117,15 +116,18 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
 							     SLOT_UNMAPPING, memory_order_relaxed,
 							     memory_order_relaxed))
-			return _swiotlb_dev_reject(dev, -EINVAL, "unmap: mapping being unmapped concurrently "
-				      "(double unmap)", addr, size);
+			return _swiotlb_dev_reject(dev, -EINVAL,
+						   "unmap: mapping being unmapped concurrently "
+						   "(double unmap)",
+						   addr, size);
 		memcpy(orig, p->cpu + (addr - p->start), size);
 		copied = size;
 		state = SLOT_UNMAPPING;
 	}
 	if (_swiotlb_mapping_release(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
-		return _swiotlb_dev_reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
-			      addr, size);
+		return _swiotlb_dev_reject(dev, -EINVAL,
+					   "unmap: mapping released concurrently (double unmap)",
+					   addr, size);
 	stat_add(&sh->unmaps, 1);
 	if (copied)
 		stat_add(&sh->bytes_from_dev, copied);
@@ -154,8 +156,8 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 
 /* ---- syncs ---- */
 
-static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
-		       size_t size, enum swiotlb_dir dir, enum sync_to to)
+static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
+		       enum swiotlb_dir dir, enum sync_to to)
 {
 	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
 	swiotlb_addr_t start;
@@ -164,18 +166,19 @@ static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t a
 	unsigned char *orig, *bounce;
 
 	if (h < 0)
-		return _swiotlb_dev_reject(dev, -EINVAL, "sync: not inside a live mapping", addr, size);
+		return _swiotlb_dev_reject(dev, -EINVAL, "sync: not inside a live mapping", addr,
+					   size);
 	start = head_addr(p, (unsigned)h);
 	mdir = ld_relaxed(&p->slots[h].dir);
 	msize = ld_relaxed(&p->slots[h].size);
 	/* written so that no sum can overflow (size may be anything) */
 	if (addr < start || size > msize || addr - start > msize - size)
-		return _swiotlb_dev_reject(dev, -EINVAL, "sync: range outside the mapping", addr, size);
+		return _swiotlb_dev_reject(dev, -EINVAL, "sync: range outside the mapping", addr,
+					   size);
 	if (mdir != SWIOTLB_BIDIRECTIONAL && mdir != dir)
-		return _swiotlb_dev_reject(dev, -EINVAL, "sync: direction differs from the mapping's",
-			      addr, size);
-	orig = (unsigned char *)ld_relaxed(&p->slots[h].orig) +
-	       (addr - start);
+		return _swiotlb_dev_reject(
+			dev, -EINVAL, "sync: direction differs from the mapping's", addr, size);
+	orig = (unsigned char *)ld_relaxed(&p->slots[h].orig) + (addr - start);
 	bounce = p->cpu + (addr - p->start);
 	if (to == TO_CPU && dir != SWIOTLB_TO_DEVICE) {
 		memcpy(orig, bounce, size);
@@ -188,8 +191,8 @@ static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t a
 }
 
 /* Sync [addr, addr + size) of a live mapping of dev in direction 'to'. */
-int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
-		       enum swiotlb_dir dir, enum sync_to to)
+int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+		  enum sync_to to)
 {
 	struct pool *p;
 	int rc = 0;
@@ -208,14 +211,14 @@ int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
 	return rc;
 }
 
-SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-				     size_t size, enum swiotlb_dir dir)
+SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+				     enum swiotlb_dir dir)
 {
 	return _swiotlb_sync(dev, addr, size, dir, TO_CPU);
 }
 
-SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr,
-					size_t size, enum swiotlb_dir dir)
+SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+					enum swiotlb_dir dir)
 {
 	return _swiotlb_sync(dev, addr, size, dir, TO_DEVICE);
 }

@@ -80,7 +80,7 @@ static void dequeue(struct waitq *q, struct waiter *w)
  * itself, nor wait for another MAY_BLOCK waiter.
  */
 int _swiotlb_waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
-	       unsigned timeout_ms)
+			unsigned timeout_ms)
 {
 	struct waitq *q = &mem->waitq;
 	struct waiter w;
