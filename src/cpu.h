@@ -45,9 +45,10 @@ static inline unsigned current_cpu_slow(void)
 /* The start of the kernel's struct rseq (linux/rseq.h, a fixed ABI): only
  * the fields up to cpu_id are read. */
 struct rseq_abi_head {
-	uint32_t cpu_id_start;
+	uint32_t cpu_id_start;   /* not read here */
 	_Atomic uint32_t cpu_id; /* current CPU; negative: not registered */
 };
+_Static_assert(offsetof(struct rseq_abi_head, cpu_id) == 4, "struct rseq's ABI: cpu_id at 4");
 
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));

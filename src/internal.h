@@ -26,6 +26,8 @@
 void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- strerror.c: swiotlb_strerror() only (public) ---- */
+
 /* ---- abi.c: size-tagged structs across versions ---- */
 int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size, size_t min_size);
 void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
@@ -166,6 +168,8 @@ int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h
 			     size_t copied_back);
 int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
 		  enum sync_to to);
+
+/* ---- sg.c, coherent.c: public entry points only ---- */
 
 /* ---- provider.c: built-in providers ---- */
 extern const struct swiotlb_provider _swiotlb_provider_mmap_default;

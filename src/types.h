@@ -157,7 +157,7 @@ struct slot {
  *   transient pools: reported == 0 (they are not in used_batched)
  */
 struct area {
-	struct spinlock lock;
+	struct spinlock lock;  /* protects everything below and the area's slots */
 	unsigned cursor;       /* area-relative start of the next search */
 	_Atomic unsigned used; /* slots in use; written under lock, read anywhere */
 	/* runs ever placed here; the shrinker compares it between polls to tell an
@@ -195,8 +195,8 @@ struct pool {
 	unsigned nslots;                 /* slots in the pool */
 	unsigned nareas;                 /* areas (a power of two) */
 	unsigned area_slots;             /* slots per area */
-	enum pool_kind kind;
-	_Atomic bool retired; /* set under all area locks: no new allocs */
+	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
+	_Atomic bool retired;            /* set under all area locks: no new allocs */
 
 	struct swiotlb_mem *mem;   /* the memory it belongs to */
 	size_t alloc_len;          /* bytes obtained from the provider */
@@ -215,9 +215,9 @@ struct pool {
 /* RCU-published array of the shared pools, in search order (oldest
  * first), replaced as a whole under mem->lock (copy-on-write, mem.c). */
 struct pool_set {
-	unsigned n;          /* pools[] entries */
-	struct rcu_head rcu; /* deferred free of a replaced set */
-	struct pool *pools[];
+	unsigned n;           /* pools[] entries */
+	struct rcu_head rcu;  /* deferred free of a replaced set */
+	struct pool *pools[]; /* n pools, oldest first */
 };
 
 /*
@@ -252,11 +252,11 @@ struct lookup_bucket {
  *   used + tombstones <= (mask + 1) * LOOKUP_MAX_FILL_PCT / 100 after an add
  */
 struct lookup_table {
-	size_t mask;         /* buckets - 1 (buckets a power of two) */
-	size_t used;         /* live entries (writer only) */
-	size_t tombstones;   /* deleted entries (writer only) */
-	struct rcu_head rcu; /* deferred free after a rebuild */
-	struct lookup_bucket bucket[];
+	size_t mask;                   /* buckets - 1 (buckets a power of two) */
+	size_t used;                   /* live entries (writer only) */
+	size_t tombstones;             /* deleted entries (writer only) */
+	struct rcu_head rcu;           /* deferred free after a rebuild */
+	struct lookup_bucket bucket[]; /* mask + 1 buckets */
 };
 
 struct lookup {
@@ -274,9 +274,9 @@ struct waiter {
 
 /* FIFO of MAY_BLOCK waiters.  nwaiters == length of the list. */
 struct waitq {
-	pthread_mutex_t lock; /* protects the list */
-	struct waiter *head, *tail;
-	_Atomic unsigned nwaiters; /* read lock-free by the free path */
+	pthread_mutex_t lock;       /* protects the list */
+	struct waiter *head, *tail; /* head: the only waiter that retries */
+	_Atomic unsigned nwaiters;  /* read lock-free by the free path */
 };
 
 /* A memory's configuration, normalised once by swiotlb_mem_create()
@@ -289,7 +289,7 @@ struct mem_config {
 	bool strict_cursor;               /* kernel cursor rule, no rewind */
 	struct swiotlb_provider provider; /* a copy of the caller's */
 	swiotlb_log_fn log;               /* NULL: stderr */
-	void *log_ctx;
+	void *log_ctx;                    /* passed to log */
 	/* cap on pool_bytes; 0 none (always 0 unless dynamic) */
 	size_t max_size;
 	size_t grow_size;         /* bytes of a grown pool (segment multiple) */
@@ -299,7 +299,7 @@ struct mem_config {
 
 /* The resize thread: grows on request, shrinks idle grown pools. */
 struct mem_resize {
-	pthread_t thread;
+	pthread_t thread;      /* valid while started */
 	bool started;          /* thread is running (joined by stop) */
 	pthread_mutex_t lock;  /* protects stop; with cond, the sleep */
 	pthread_cond_t cond;   /* wakes the thread: request or stop */
@@ -396,13 +396,13 @@ struct swiotlb_mem {
 	_Atomic(struct pool_set *) pools; /* shared pools, RCU-published; mem.c */
 	struct lookup lookup;             /* address -> pool, all pools */
 	struct waitq waitq;               /* MAY_BLOCK waiters */
-	struct mem_config cfg;
+	struct mem_config cfg;            /* read-only after create */
 
 	pthread_mutex_t lock; /* pool set changes, ndevs */
 	unsigned ndevs;       /* attached devices (under lock) */
 
-	struct mem_resize resize; /* resize.c */
-	struct mem_counters stats;
+	struct mem_resize resize;  /* resize.c */
+	struct mem_counters stats; /* see the table above */
 };
 
 struct swiotlb_dev {
@@ -417,8 +417,8 @@ struct swiotlb_dev {
 	uint64_t seg_boundary_mask; /* all ones = no boundary */
 	bool force_bounce;          /* never map directly */
 	swiotlb_direct_fn direct;   /* NULL: identity below dma_mask */
-	void *direct_ctx;
-	char name[48]; /* "" when none was given */
+	void *direct_ctx;           /* passed to direct */
+	char name[48];              /* "" when none was given */
 
 	unsigned nshards;                /* == mem->cfg.nareas (a power of two) */
 	struct dev_shard *shards;        /* per-CPU counters, see stats.c */
@@ -446,26 +446,26 @@ struct dev_shard {
 /* A slot request: what area_find_slots() needs to place a mapping and
  * what it records in the head slot (under the area lock). */
 struct slot_req {
-	void *orig;      /* the caller's buffer (NULL: coherent) */
-	size_t size;     /* mapping size */
-	unsigned offset; /* full offset: pad slots + in-slot */
-	enum swiotlb_dir dir;
-	uint8_t state;           /* SLOT_MAPPED or SLOT_COHERENT */
-	size_t alloc_size;       /* size + offset, aligned */
-	size_t alloc_align_mask; /* >= SLOT_SIZE - 1 after normalising */
-	size_t iotlb_align_mask; /* min_align bits still to match */
-	unsigned nslots;         /* slots of the run, padding included */
-	unsigned stride;         /* search step past a busy aligned slot */
-	const struct swiotlb_dev *dev;
+	void *orig;                    /* the caller's buffer (NULL: coherent) */
+	size_t size;                   /* mapping size */
+	unsigned offset;               /* full offset: pad slots + in-slot */
+	enum swiotlb_dir dir;          /* recorded in the head slot */
+	uint8_t state;                 /* SLOT_MAPPED or SLOT_COHERENT */
+	size_t alloc_size;             /* size + offset, aligned */
+	size_t alloc_align_mask;       /* >= SLOT_SIZE - 1 after normalising */
+	size_t iotlb_align_mask;       /* min_align bits still to match */
+	unsigned nslots;               /* slots of the run, padding included */
+	unsigned stride;               /* search step past a busy aligned slot */
+	const struct swiotlb_dev *dev; /* the mapping device (masks, owner) */
 };
 
 /* A map or coherent allocation in progress (map.c, coherent.c), also
  * the context of its MAY_BLOCK retries. */
 struct map_ctx {
-	struct swiotlb_dev *dev;
-	struct slot_req rq;
-	swiotlb_addr_t addr; /* result: the bounce address */
-	void *cpu;           /* result: its CPU address */
+	struct swiotlb_dev *dev; /* the calling device */
+	struct slot_req rq;      /* what to place */
+	swiotlb_addr_t addr;     /* result: the bounce address */
+	void *cpu;               /* result: its CPU address */
 };
 
 /* Direction of a sync (unmap.c, sg.c). */
