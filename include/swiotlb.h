@@ -65,7 +65,7 @@
  * those that return a status return -EINVAL for it.
  *
  * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
- * inherited dynamic memory has no growth thread: maps that find the pools
+ * inherited dynamic memory has no resize thread: maps that find the pools
  * full are served by transient pools.
  */
 #ifndef SWIOTLB_H
@@ -149,7 +149,7 @@ struct swiotlb_dev_head {
  * whose last byte's device address is <= @limit (0 = no limit).  It sets the
  * CPU pointer and the device address and returns 0, or a negative errno.
  * free() gives back exactly what one alloc() returned.  Both may be called
- * from any thread, including the library's background growth thread and
+ * from any thread, including the library's background resize thread and
  * liburcu's call_rcu worker (free of a released pool); they are never
  * called on the map fast path, only when a pool is created, grown, made
  * transient, or released.
@@ -238,7 +238,7 @@ typedef void (*swiotlb_log_fn)(void *ctx, enum swiotlb_log_level level, const ch
 /** What kind of pool a pool_added/pool_removed hook is told about. */
 enum swiotlb_pool_kind {
 	SWIOTLB_POOL_INITIAL = 0,   /* made by swiotlb_mem_create() */
-	SWIOTLB_POOL_GROWN = 1,     /* added by the growth thread */
+	SWIOTLB_POOL_GROWN = 1,     /* added by the resize thread */
 	SWIOTLB_POOL_TRANSIENT = 2, /* one device's, one mapping */
 };
 
@@ -260,7 +260,7 @@ struct swiotlb_pool_info {
  * by swiotlb_is_bounce().  Non-zero refuses the pool: it is discarded and
  * counted as a provider failure; the map that needed it fails or waits as
  * when the provider fails.  It runs on the thread that creates the pool:
- * swiotlb_mem_create()'s caller (initial pool), the growth thread (grown
+ * swiotlb_mem_create()'s caller (initial pool), the resize thread (grown
  * pools) or the mapping thread (transient pools); never under a lock that
  * map, unmap or sync of other pools take.  It may block (e.g. wait for a
  * device's acknowledgement) and may call swiotlb_map()/unmap()/sync() of
@@ -268,7 +268,7 @@ struct swiotlb_pool_info {
  *
  * pool_removed(ctx, info) runs once per pool that pool_added accepted,
  * after the pool holds no mapping and lookups no longer find it, before
- * its memory goes back to the provider: on the growth thread (shrinking),
+ * its memory goes back to the provider: on the resize thread (shrinking),
  * on liburcu's call_rcu worker thread (transient pools), or in
  * swiotlb_mem_destroy().  It must not call into the library for the same
  * memory.
@@ -317,7 +317,8 @@ struct swiotlb_mem_config {
 
 /**
  * Create a memory: the initial pool, its areas and (when dynamic) the
- * background growth thread.  cfg may be NULL (all defaults).
+ * background resize thread (it grows and shrinks the set of pools).  cfg
+ * may be NULL (all defaults).
  * Returns NULL with errno set: EINVAL for a bad config, ENOMEM when the
  * provider cannot supply the pool.
  * Context: allocates (the initial pool from the provider), takes the new

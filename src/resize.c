@@ -27,7 +27,7 @@
 #define SHRINK_POLLS_PER_DELAY 4
 /* ...but at least this often, so a short delay is honoured closely. */
 #define SHRINK_POLL_MAX_MS 100
-/* Sleep between wake-ups when there is nothing to shrink. */
+/* Sleep between wake-ups when shrinking is off (shrink_delay_ms 0). */
 #define RESIZE_IDLE_WAIT_MS 1000
 
 /* Grow by one pool.  Returns true when a pool was added. */
