@@ -123,8 +123,10 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	unsigned base = ai * p->area_slots, idx, checked;
 	int found = -1;
 
-	/* cheap unlocked look first: skip a full area without its lock */
-	if (rq->nslots > p->area_slots - ld_relaxed(&a->used))
+	/* cheap unlocked look first: skip a full area without its lock
+	 * (not for a MAY_BLOCK retry, whose no-lost-wake-up argument needs
+	 * the lock: wait.c) */
+	if (!rq->waiting && rq->nslots > p->area_slots - ld_relaxed(&a->used))
 		return -1;
 	spin_lock(&a->lock);
 	unsigned used = ld_relaxed(&a->used);
@@ -153,7 +155,11 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	mark_used(p, (unsigned)found, rq->nslots);
 	record_mapping(p, (unsigned)found, rq);
 	add_locked(&a->live, 1);
-	if (rq->state == SLOT_MAPPED) {
+	if (rq->state == SLOT_MAPPED && p->kind == POOL_TRANSIENT) {
+		/* seen by statistics at once, though the pool is in no set */
+		stat_add(&p->mem->stats.transient_maps, 1);
+		stat_add(&p->mem->stats.transient_bytes_to_dev, rq->size);
+	} else if (rq->state == SLOT_MAPPED) {
 		add_locked(&a->maps, 1);
 		add_locked(&a->bytes_to_dev, rq->size);
 	}
@@ -212,5 +218,24 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 	if (!p->mem->cfg.strict_cursor)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	add_locked(&a->live, (unsigned)-1);
-	add_locked(&a->bytes_from_dev, copied_back);
+	if (p->kind == POOL_TRANSIENT)
+		stat_add(&p->mem->stats.transient_bytes_from_dev, copied_back);
+	else
+		add_locked(&a->bytes_from_dev, copied_back);
+}
+
+/* Take back the statistics of a map of 'size' bytes placed in area 'ai'
+ * (area lock held): a scatter-gather map that failed part way undoes the
+ * entries it had mapped as if they never were. */
+void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size)
+{
+	struct area *a = &p->areas[ai];
+
+	if (p->kind == POOL_TRANSIENT) {
+		sub_relaxed(&p->mem->stats.transient_maps, 1);
+		sub_relaxed(&p->mem->stats.transient_bytes_to_dev, size);
+	} else {
+		add_locked(&a->maps, (uint64_t)-1);
+		add_locked(&a->bytes_to_dev, (uint64_t)0 - size);
+	}
 }

@@ -32,6 +32,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	}
 	m.rq.dir = SWIOTLB_BIDIRECTIONAL;
 	m.rq.state = SLOT_COHERENT;
+	m.rq.size = size; /* recorded exactly: swiotlb_free() must match it */
 	rc = _swiotlb_map_bounce(&m);
 	if (rc < 0) {
 		_swiotlb_map_failed(dev, rc, size, 0);
@@ -42,9 +43,29 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	return m.cpu;
 }
 
+/* Free coherent allocation h of dev after validating it under the area
+ * lock.  0 or -EINVAL. */
+static int free_coherent(struct swiotlb_dev *dev, struct pool *p, unsigned h, swiotlb_addr_t addr,
+			 size_t size)
+{
+	struct area *a = &p->areas[pool_area_of(p, h)];
+	unsigned waiters;
+
+	spin_lock(&a->lock);
+	if (!_swiotlb_mapping_owned(p, h, dev, addr, size, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT)) {
+		spin_unlock(&a->lock);
+		return -EINVAL;
+	}
+	waiters = _swiotlb_mapping_release_locked(dev, p, h, 0);
+	spin_unlock(&a->lock);
+	_swiotlb_mapping_release_after(dev, p, waiters);
+	sub_relaxed(&dev->mem->stats.coherent, 1);
+	stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	return 0;
+}
+
 SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size, swiotlb_addr_t addr)
 {
-	size_t sz = align_up(size, PAGE_SZ);
 	struct pool *p;
 	int h, rc = -EINVAL;
 
@@ -55,12 +76,8 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size, sw
 	rcu_enter();
 	if (dev_may_have_bounced(dev) && (p = _swiotlb_lookup_dev_pool(dev, addr)) &&
 	    (unsigned char *)cpu == p->cpu + (addr - p->start) &&
-	    (h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
-	    _swiotlb_mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
-		rc = _swiotlb_mapping_release(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-					      SLOT_COHERENT, 0);
-	if (rc == 0)
-		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	    (h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_COHERENT)) >= 0)
+		rc = free_coherent(dev, p, (unsigned)h, addr, size); /* the exact size */
 	rcu_exit();
 	if (rc < 0)
 		return _swiotlb_dev_reject(

@@ -21,6 +21,16 @@ static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu, size
 	return true;
 }
 
+/* Could addr have been returned by a direct (not bounced) map of dev? */
+bool _swiotlb_dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size)
+{
+	if (dev->force_bounce)
+		return false;
+	if (dev->direct)
+		return true; /* the caller's translation: cannot tell */
+	return addr + (size - 1) >= addr && addr + (size - 1) <= dev->dma_mask;
+}
+
 bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 			 swiotlb_addr_t *addr)
 {
@@ -175,6 +185,10 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
 	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
+	size_t run = SEG_SIZE;
 
-	return SEG_SIZE - align;
+	/* a mapping never crosses the device's segment boundary */
+	if (dev && dev->seg_boundary_mask < SEG_SIZE - 1)
+		run = (size_t)dev->seg_boundary_mask + 1;
+	return run > align ? run - align : 0;
 }

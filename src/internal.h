@@ -37,11 +37,14 @@ void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_siz
 /* ---- rcu.c: deferred frees, barrier, fork hooks (read side: rcu.h) ---- */
 void _swiotlb_rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *));
 void _swiotlb_rcu_barrier(void);
-void _swiotlb_rcu_register_fork_hooks(void);
+void _swiotlb_rcu_synchronize(void);
+void _swiotlb_rcu_fork_prepare(bool workers);
+void _swiotlb_rcu_fork_done(bool workers, bool child);
 
 /* ---- area.c: slot search and release inside one area ---- */
 void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force);
 int _swiotlb_area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
+void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size);
 void _swiotlb_area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
 				 size_t copied_back);
 
@@ -64,7 +67,9 @@ static inline bool pool_reachable(const struct pool *p, const struct swiotlb_dev
 
 size_t _swiotlb_pool_bytes_allowed(struct swiotlb_mem *mem, size_t want);
 struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-				  swiotlb_addr_t limit, size_t align, enum pool_kind kind);
+				  swiotlb_addr_t limit, size_t align, enum pool_kind kind,
+				  int *err);
+void _swiotlb_pool_info(const struct pool *p, struct swiotlb_pool_info *info);
 void _swiotlb_pool_destroy(struct pool *p);
 void _swiotlb_pool_free_rcu(struct pool *p);
 unsigned _swiotlb_pool_used(const struct pool *p);
@@ -88,10 +93,17 @@ void _swiotlb_waitq_init(struct waitq *q);
 void _swiotlb_waitq_fini(struct waitq *q);
 void _swiotlb_waitq_wake(struct waitq *q);
 
-/* Called after every free of slots: wakes the head waiter, if any. */
-static inline void waitq_notify_free(struct waitq *q)
+/* Called after pool memory was given back under max_size/max_pools (not
+ * after frees of slots: those read nwaiters under the area lock, see
+ * wait.c): wakes the head waiter, if any. */
+static inline void waitq_notify_caps(struct waitq *q)
 {
-	/* Relaxed is enough: see the lock argument at the top of wait.c. */
+	/* F2: orders the caller's store that freed room (pool_bytes,
+	 * pools_alive) before the load of nwaiters; pairs with F1 in
+	 * retry_unlocked() (wait.c).  Without both fences the head's retry and
+	 * this load may miss each other's stores (store buffering) and the
+	 * waiter sleeps to its deadline. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (unlikely(ld_relaxed(&q->nwaiters)))
 		_swiotlb_waitq_wake(q);
 }
@@ -100,9 +112,13 @@ typedef int (*waitq_try_fn)(void *ctx);
 int _swiotlb_waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 			unsigned timeout_ms);
 
+/* ---- fork.c: locks around fork() ---- */
+void _swiotlb_fork_track(struct swiotlb_mem *mem);
+void _swiotlb_fork_untrack(struct swiotlb_mem *mem);
+
 /* ---- mem.c: a memory and its set of shared pools ---- */
 int _swiotlb_mem_add_pool(struct swiotlb_mem *mem, struct pool *p);
-void _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
+int _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
 
 /* ---- resize.c: the resize thread (grows and shrinks) ---- */
 int _swiotlb_resize_start(struct swiotlb_mem *mem);
@@ -115,6 +131,7 @@ void _swiotlb_resize_shrink_step(struct swiotlb_mem *mem);
 /* ---- transient.c: one device's single-mapping pools ---- */
 struct pool *_swiotlb_transient_create(struct swiotlb_dev *dev, const struct slot_req *rq,
 				       int *first);
+int _swiotlb_transient_publish(struct swiotlb_dev *dev, struct pool *p);
 void _swiotlb_transient_release(struct pool *p);
 
 /* ---- device.c: devices ---- */
@@ -149,6 +166,8 @@ static inline bool dev_may_have_bounced(const struct swiotlb_dev *dev)
 bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 			 swiotlb_addr_t *addr);
 int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev);
+bool _swiotlb_dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr,
+				    size_t size);
 int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
 			size_t size);
 
@@ -163,9 +182,13 @@ int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *d
 			       swiotlb_addr_t addr, uint8_t state);
 bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
 			 enum swiotlb_dir dir, uint8_t state);
-int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			     swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state,
-			     size_t copied_back);
+bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			    swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state);
+unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+					 size_t copied_back);
+void _swiotlb_mapping_release_after(struct swiotlb_dev *dev, struct pool *p, unsigned waiters);
+void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir);
 int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
 		  enum sync_to to);
 

@@ -47,6 +47,7 @@ int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size
 	rq->iotlb_align_mask = iotlb;
 	rq->nslots = (unsigned)nr_slots(alloc_size);
 	rq->stride = (unsigned)(((align > iotlb ? align : iotlb) + 1) >> SLOT_SHIFT);
+	rq->waiting = false;
 	rq->dev = dev;
 	return 0;
 }
@@ -103,30 +104,49 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 	return pool_slot_addr(p, first) + rq->offset;
 }
 
-/*
- * Everything after the slots are claimed: copy in (or zero a coherent
- * allocation), count, and publish.  The release fence orders the pool's
- * publication (which this thread observed or made), the device flag and
- * the bounce data before the caller's store of the returned address.
- */
-static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p, unsigned first,
-				 const struct slot_req *rq, unsigned cpu)
+/* Copy the caller's buffer into the claimed run (or zero a coherent
+ * allocation) and count it in the device's shard. */
+static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsigned first,
+				  const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
 	struct dev_shard *sh = dev_shard(dev, cpu);
 
-	if (rq->orig)
-		memcpy(bounce, rq->orig, rq->size);
-	else
-		memset(bounce, 0, rq->size);
 	if (rq->orig) {
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
+		memcpy(bounce, rq->orig, rq->size);
 	} else {
 		stat_add(&sh->allocs, 1);
 		stat_add(&dev->mem->stats.coherent, 1);
+		memset(bounce, 0, align_up(rq->size, PAGE_SZ));
 	}
+	return addr;
+}
+
+/* Take back map_copy_in()'s counts: the map did not happen after all. */
+static void map_uncount(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu)
+{
+	struct dev_shard *sh = dev_shard(dev, cpu);
+
+	if (rq->orig) {
+		sub_relaxed(&sh->maps, 1);
+		sub_relaxed(&sh->bytes_to_dev, rq->size);
+	} else {
+		sub_relaxed(&sh->allocs, 1);
+		sub_relaxed(&dev->mem->stats.coherent, 1);
+	}
+}
+
+/*
+ * Last step of every bounce map: set the device's flag, then the release
+ * fence, which orders the pool's publication (which this thread observed
+ * or made), the flag and the bounce data before the caller's store of the
+ * returned address.
+ */
+static void map_publish_flag(struct swiotlb_dev *dev)
+{
 	if (!ld_relaxed(&dev->head.bounced))
 		st_relaxed(&dev->head.bounced, true);
 	/* Pairs with the acquire fence in dev_may_have_bounced() (internal.h);
@@ -136,39 +156,77 @@ static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p, unsign
 	 * address as direct (docs/ORDERING.md, item 3). */
 	atomic_thread_fence(memory_order_release);
 	tsan_release(dev);
-	return addr;
+}
+
+/* Can a pool the resize thread adds serve this device?  Grown pools are
+ * placed below the memory's limit (anywhere without one). */
+static bool dev_reaches_grown(const struct swiotlb_dev *dev)
+{
+	swiotlb_addr_t limit = dev->mem->cfg.limit;
+
+	return dev->dma_mask == UINT64_MAX || (limit && limit <= dev->dma_mask);
+}
+
+/*
+ * Serve m->rq from a new transient pool: built and filled privately,
+ * outside any RCU read-side section or lock (the provider and the
+ * pool_added hook may block), then published, then the flag and fence
+ * (the order of the add shape, docs/ORDERING.md).
+ */
+static int map_transient(struct map_ctx *m, unsigned cpu)
+{
+	struct swiotlb_dev *dev = m->dev;
+	struct pool *p;
+	int first;
+
+	p = _swiotlb_transient_create(dev, &m->rq, &first);
+	if (!p)
+		return -ENOSPC;
+	m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+	m->cpu = p->cpu + (m->addr - p->start);
+	if (_swiotlb_transient_publish(dev, p) < 0) {
+		map_uncount(dev, &m->rq, cpu);
+		return -ENOSPC;
+	}
+	map_publish_flag(dev);
+	return 0;
 }
 
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
- * transient pool, and finish the mapping.  -ENOSPC when neither works. */
+ * transient pool (asking for growth when a grown pool could serve the
+ * device), and finish the mapping.  -ENOSPC when neither works. */
 int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
 	struct pool *p;
-	int first, rc = 0;
+	int first;
 
 	rcu_enter();
 	first = pools_find_slots(dev, &m->rq, cpu, &p);
-	if (first < 0 && dev->mem->cfg.dynamic) {
-		_swiotlb_resize_request_grow(dev->mem);
-		p = _swiotlb_transient_create(dev, &m->rq, &first);
-	}
 	if (first >= 0) {
-		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
+		m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
 		m->cpu = p->cpu + (m->addr - p->start);
-	} else {
-		rc = -ENOSPC;
+		map_publish_flag(dev);
 	}
 	rcu_exit();
-	return rc;
+	if (first >= 0)
+		return 0;
+	if (!dev->mem->cfg.dynamic)
+		return -ENOSPC;
+	if (dev_reaches_grown(dev))
+		_swiotlb_resize_request_grow(dev->mem);
+	return map_transient(m, cpu);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool
  * may have become possible again when others were released). */
 static int map_retry(void *arg)
 {
-	return _swiotlb_map_bounce(arg);
+	struct map_ctx *m = arg;
+
+	m->rq.waiting = true; /* take every area lock: see wait.c */
+	return _swiotlb_map_bounce(m);
 }
 
 static void log_full(struct swiotlb_dev *dev, size_t size)
@@ -202,6 +260,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 		return -EINVAL;
 	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
+	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (_swiotlb_dev_direct(dev, cpu, size, out)) {

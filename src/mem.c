@@ -85,9 +85,11 @@ int _swiotlb_mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 
 /*
  * Remove a retired (empty, see _swiotlb_pool_try_retire()) pool from the
- * set and the lookup, and free it after a grace period.
+ * set and the lookup.  On success the caller frees it after a grace
+ * period; -ENOMEM when no smaller set could be allocated (p stays in the
+ * set, retired, and must not be freed).
  */
-void _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
+int _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 {
 	struct pool_set *old, *s;
 	unsigned j = 0;
@@ -104,7 +106,7 @@ void _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 		/* No memory for a smaller array: keep the old one; p is retired,
 		 * so mappers skip it, but it must then not be freed. */
 		pthread_mutex_unlock(&mem->lock);
-		return;
+		return -ENOMEM;
 	}
 	_swiotlb_lookup_del(&mem->lookup, p);
 	_swiotlb_stats_fold_pool(mem, p);
@@ -112,7 +114,7 @@ void _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 	if (p->kind == POOL_GROWN)
 		sub_relaxed(&mem->stats.grown_pools, 1);
 	pthread_mutex_unlock(&mem->lock);
-	_swiotlb_pool_free_rcu(p);
+	return 0;
 }
 
 static unsigned default_nareas(void)
@@ -134,6 +136,10 @@ static int config_refuse(const struct swiotlb_mem_config *c, const char *why)
 	return -EINVAL;
 }
 
+/* Largest grow_size accepted: anything larger is a mistake, and SIZE_MAX
+ * would overflow the rounding to segments. */
+#define MAX_CONFIG_GROW_SIZE ((size_t)1 << 40)
+
 static int config_check(const struct swiotlb_mem_config *c)
 {
 	if (c->nareas & (c->nareas - 1))
@@ -145,6 +151,8 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
 		return config_refuse(c, "max_size is smaller than the initial pool");
+	if (c->dynamic && c->grow_size > MAX_CONFIG_GROW_SIZE)
+		return config_refuse(c, "grow_size is larger than 1 TiB");
 	return 0;
 }
 
@@ -164,6 +172,10 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->cfg.dynamic = c->dynamic;
 	mem->cfg.strict_cursor = c->strict_cursor;
 	mem->cfg.max_size = c->dynamic ? c->max_size : 0;
+	mem->cfg.max_pools = c->max_pools;
+	mem->cfg.pool_added = c->pool_added;
+	mem->cfg.pool_removed = c->pool_removed;
+	mem->cfg.hook_ctx = c->hook_ctx;
 	mem->cfg.grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
 					  : default_grow_size(size);
 	mem->resize.next_grow_size = mem->cfg.grow_size;
@@ -183,7 +195,6 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	struct pool *p;
 	int rc = 0;
 
-	_swiotlb_rcu_register_fork_hooks();
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
 		_swiotlb_log(NULL, SWIOTLB_LOG_ERR,
@@ -210,13 +221,15 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
 	_swiotlb_waitq_init(&mem->waitq);
-	p = _swiotlb_pool_create(mem, size, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_INITIAL);
+	p = _swiotlb_pool_create(mem, size, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_INITIAL,
+				 &rc);
 	if (!p || _swiotlb_mem_add_pool(mem, p) < 0)
 		goto fail;
 	mem->cfg.nareas = p->nareas;
 	mem->cfg.used_batch = mem->cfg.nareas > 1 ? USED_BATCH_SLOTS : 0;
 	if (mem->cfg.dynamic && _swiotlb_resize_start(mem) < 0)
 		goto fail;
+	_swiotlb_fork_track(mem);
 	return mem;
 fail:
 	_swiotlb_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s", size,
@@ -246,6 +259,7 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&mem->lock);
+	_swiotlb_fork_untrack(mem);
 	_swiotlb_resize_stop(mem);
 	_swiotlb_rcu_barrier(); /* run every pending deferred free (pools, sets) */
 	s = ld_relaxed(&mem->pools);
@@ -267,9 +281,10 @@ SWIOTLB_API int _swiotlb_test_mem_add_pool(struct swiotlb_mem *mem, size_t bytes
 
 	if (!mem || !bytes)
 		return -EINVAL;
-	p = _swiotlb_pool_create(mem, bytes, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_EXTRA);
+	p = _swiotlb_pool_create(mem, bytes, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_EXTRA,
+				 &rc);
 	if (!p)
-		return -ENOMEM;
+		return rc;
 	rc = _swiotlb_mem_add_pool(mem, p);
 	if (rc < 0)
 		_swiotlb_pool_destroy(p);

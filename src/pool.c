@@ -71,22 +71,102 @@ size_t _swiotlb_pool_bytes_allowed(struct swiotlb_mem *mem, size_t want)
 	return want < mem->cfg.max_size - have ? want : mem->cfg.max_size - have;
 }
 
+/* Reserve one of cfg.max_pools (0 = no cap), the same way. */
+static bool pool_count_reserve(struct swiotlb_mem *mem)
+{
+	unsigned cur = ld_relaxed(&mem->stats.pools_alive);
+
+	do {
+		if (mem->cfg.max_pools && cur >= mem->cfg.max_pools)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&mem->stats.pools_alive, &cur, cur + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
+/* Give back what pool_bytes_reserve() and pool_count_reserve() took, and
+ * wake MAY_BLOCK waiters: a map waiting for room under max_size or
+ * max_pools may now get a transient pool (wait.c, the caps shape). */
+static void pool_caps_release(struct swiotlb_mem *mem, size_t len)
+{
+	sub_relaxed(&mem->stats.pool_bytes, len);
+	sub_relaxed(&mem->stats.pools_alive, 1);
+	waitq_notify_caps(&mem->waitq);
+}
+
+/* What the pool hooks are told about p. */
+void _swiotlb_pool_info(const struct pool *p, struct swiotlb_pool_info *info)
+{
+	const struct swiotlb_provider *pr = &p->mem->cfg.provider;
+	int fd = -1;
+	uint64_t off = 0;
+
+	if (!pr->fd || pr->fd(pr->ctx, p->cpu, p->start, p->alloc_len, &fd, &off) < 0) {
+		fd = -1;
+		off = 0;
+	}
+	*info = (struct swiotlb_pool_info){
+		.cpu = p->cpu,
+		.addr = p->start,
+		.len = p->alloc_len,
+		.fd = fd,
+		.fd_offset = off,
+		.kind = p->kind == POOL_TRANSIENT ? SWIOTLB_POOL_TRANSIENT
+			: p->kind == POOL_GROWN   ? SWIOTLB_POOL_GROWN
+						  : SWIOTLB_POOL_INITIAL,
+	};
+}
+
+/* Show a new pool to the pool_added hook, before any address in it can be
+ * handed out.  -ECANCELED when the hook refuses it. */
+static int pool_announce(struct pool *p)
+{
+	struct swiotlb_mem *mem = p->mem;
+	struct swiotlb_pool_info info;
+	int rc;
+
+	if (!mem->cfg.pool_added)
+		return 0;
+	_swiotlb_pool_info(p, &info);
+	rc = mem->cfg.pool_added(mem->cfg.hook_ctx, &info);
+	if (rc) {
+		_swiotlb_log(mem, SWIOTLB_LOG_WARN,
+			     "pool_added hook refused a %zu-byte pool at %#llx (returned %d)",
+			     p->alloc_len, (unsigned long long)p->start, rc);
+		return -ECANCELED;
+	}
+	p->announced = true;
+	return 0;
+}
+
+static void pool_free_meta(struct pool *p)
+{
+	free(p->slots);
+	free(p->free_run);
+	free(p->areas);
+	free(p);
+}
+
 /*
  * Create a pool of at least 'bytes' (rounded up to slots) below 'limit',
  * its device address aligned to 'align' (a power of two >= the page size),
- * with 'nareas' areas (reduced to what the size allows).  The pool is
- * private to the caller until published (_swiotlb_mem_add_pool() or, for a
- * transient pool, _swiotlb_lookup_add()).  Returns NULL when the provider or
- * malloc fails.
+ * with 'nareas' areas (reduced to what the size allows), and show it to
+ * the pool_added hook.  The pool is private to the caller until published
+ * (_swiotlb_mem_add_pool() or, for a transient pool,
+ * _swiotlb_transient_publish()).  Returns NULL and sets *err: -ENOSPC when
+ * max_size or max_pools leaves no room, -ENOMEM when the provider or
+ * malloc fails, -ECANCELED when the hook refuses the pool.
  */
 struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-				  swiotlb_addr_t limit, size_t align, enum pool_kind kind)
+				  swiotlb_addr_t limit, size_t align, enum pool_kind kind, int *err)
 {
 	size_t nslots = nr_slots(bytes);
 	struct pool *p;
 	void *cpu;
 	swiotlb_addr_t addr;
 
+	*err = -ENOMEM;
 	if (!nslots || nslots > UINT32_MAX / 2)
 		return NULL;
 	p = calloc(1, sizeof(*p));
@@ -100,39 +180,54 @@ struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigne
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
-	if (!p->slots || !p->free_run || areas_init(p) < 0 ||
-	    !pool_bytes_reserve(mem, p->alloc_len))
+	if (!p->slots || !p->free_run || areas_init(p) < 0)
 		goto fail;
+	if (!pool_bytes_reserve(mem, p->alloc_len)) {
+		*err = -ENOSPC;
+		goto fail;
+	}
+	if (!pool_count_reserve(mem)) {
+		sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
+		*err = -ENOSPC;
+		goto fail;
+	}
 	if (mem->cfg.provider.alloc(mem->cfg.provider.ctx, p->alloc_len, align, limit, &cpu,
 				    &addr) < 0) {
-		sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
+		pool_caps_release(mem, p->alloc_len);
 		goto fail;
 	}
 	p->cpu = cpu;
 	p->start = addr;
 	p->end = addr + ((swiotlb_addr_t)nslots << SLOT_SHIFT);
 	slots_init(p);
+	*err = pool_announce(p);
+	if (*err < 0) {
+		_swiotlb_pool_destroy(p);
+		return NULL;
+	}
 	return p;
 fail:
-	free(p->slots);
-	free(p->free_run);
-	free(p->areas);
-	free(p);
+	pool_free_meta(p);
 	return NULL;
 }
 
-/* Free a pool now.  The caller guarantees that no reader can reach it
- * (never published, or unpublished and a grace period has passed). */
+/* Free a pool now: tell the pool_removed hook (if pool_added accepted it),
+ * give the memory back to the provider.  The caller guarantees that no
+ * reader can reach it (never published, or unpublished and a grace
+ * period has passed). */
 void _swiotlb_pool_destroy(struct pool *p)
 {
 	struct swiotlb_mem *mem = p->mem;
 
+	if (p->announced && mem->cfg.pool_removed) {
+		struct swiotlb_pool_info info;
+
+		_swiotlb_pool_info(p, &info);
+		mem->cfg.pool_removed(mem->cfg.hook_ctx, &info);
+	}
 	mem->cfg.provider.free(mem->cfg.provider.ctx, p->cpu, p->start, p->alloc_len);
-	sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
-	free(p->areas);
-	free(p->slots);
-	free(p->free_run);
-	free(p);
+	pool_caps_release(mem, p->alloc_len);
+	pool_free_meta(p);
 }
 
 static void pool_free_cb(struct rcu_head *head)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * RCU update side: deferred frees, the barrier before a memory's teardown,
- * and liburcu-bp's fork hooks.  The read side is inline in rcu.h.
+ * RCU update side: deferred frees, grace periods, the barrier before a
+ * memory's teardown, and liburcu-bp's part of the fork protocol.  The read
+ * side is inline in rcu.h.
  */
 #include <pthread.h>
 
@@ -34,20 +35,45 @@ void _swiotlb_rcu_barrier(void)
 	tsan_acquire(&_swiotlb_rcu_token);
 }
 
-/* urcu-bp needs its fork hooks around fork() (its registry lock and the
- * call_rcu worker); a library cannot ask every caller to add them, so the
- * first memory registers them.  In a child the resize thread of an
- * inherited memory is gone: maps still work, with transient pools. */
-static void fork_hooks_register(void)
+/* Wait for a grace period: every read-side section that began before
+ * has ended.  Never inside a read-side section. */
+void _swiotlb_rcu_synchronize(void)
+{
+#ifdef SWIOTLB_MODEL_CHECK
+	model_synchronize_rcu();
+#else
+	urcu_bp_synchronize_rcu();
+#endif
+	/* pairs with tsan_release() in rcu_exit(): the readers are done */
+	tsan_acquire(&_swiotlb_rcu_token);
+}
+
+/*
+ * liburcu-bp's parts of the fork protocol (fork.c runs them in order):
+ * before fork(), pause the call_rcu worker (its callbacks take library
+ * locks), then, after the library's own locks, take the reader registry;
+ * after fork(), the reverse.  In a model check there is no fork.
+ */
+void _swiotlb_rcu_fork_prepare(bool workers)
 {
 #ifndef SWIOTLB_MODEL_CHECK
-	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent, urcu_bp_after_fork_child);
+	if (workers)
+		urcu_bp_call_rcu_before_fork();
+	else
+		urcu_bp_before_fork();
 #endif
 }
 
-void _swiotlb_rcu_register_fork_hooks(void)
+void _swiotlb_rcu_fork_done(bool workers, bool child)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, fork_hooks_register);
+#ifndef SWIOTLB_MODEL_CHECK
+	if (workers && child)
+		urcu_bp_call_rcu_after_fork_child();
+	else if (workers)
+		urcu_bp_call_rcu_after_fork_parent();
+	else if (child)
+		urcu_bp_after_fork_child();
+	else
+		urcu_bp_after_fork_parent();
+#endif
 }

@@ -12,7 +12,8 @@
  * Shrinking: every shrink period the thread looks at each grown pool.  A
  * pool that had no slot in use and no new allocation across polls spanning
  * shrink_delay_ms is retired (_swiotlb_pool_try_retire()), removed from the
- * set and the lookup, and freed after a grace period.  Initial and extra
+ * set and the lookup, and freed after a grace period (waited for on this
+ * thread, so the pool_removed hook runs here).  Initial and extra
  * pools are never shrunk.
  *
  * Under SWIOTLB_MODEL_CHECK the thread is never started: the harness calls
@@ -38,17 +39,21 @@ static bool grow_once(struct swiotlb_mem *mem)
 	for (;;) {
 		size_t allowed = _swiotlb_pool_bytes_allowed(mem, size) & ~(SEG_SIZE - 1);
 		struct pool *p;
+		int err;
 
 		if (!allowed)
 			return false; /* at max_size: nothing to do */
 		p = _swiotlb_pool_create(mem, allowed, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ,
-					 POOL_GROWN);
+					 POOL_GROWN, &err);
 		if (p && _swiotlb_mem_add_pool(mem, p) == 0) {
 			stat_add(&mem->stats.grows, 1);
 			return true;
 		}
 		if (p)
 			_swiotlb_pool_destroy(p);
+		else if (err == -ENOSPC)
+			return false; /* max_size or max_pools: nothing to do */
+		/* the provider failed or the pool_added hook refused */
 		stat_add(&mem->stats.growth_failures, 1);
 		if (size <= SEG_SIZE)
 			return false;
@@ -98,8 +103,14 @@ void _swiotlb_resize_shrink_step(struct swiotlb_mem *mem)
 			victim = p;
 	}
 	rcu_exit();
-	if (victim) {
-		_swiotlb_mem_remove_pool(mem, victim);
+	if (victim && _swiotlb_mem_remove_pool(mem, victim) == 0) {
+		/* This thread may block: wait for the readers here, so that the
+		 * pool_removed hook runs on this thread, not on liburcu's
+		 * worker.  Without the grace period a reader that found the pool
+		 * before its removal could touch freed memory (docs/ORDERING.md,
+		 * the delete shape). */
+		_swiotlb_rcu_synchronize();
+		_swiotlb_pool_destroy(victim);
 		stat_add(&mem->stats.shrinks, 1);
 	}
 }

@@ -29,8 +29,10 @@ uint64_t _swiotlb_stats_used_slots(const struct swiotlb_mem *mem)
 	return used;
 }
 
-/* Fold a retiring pool's per-area counters into the memory's totals so
- * that the statistics do not go backwards when the pool disappears. */
+/* Fold a retiring shared pool's per-area counters into the memory's
+ * totals (mem->lock held, which mem_stats() also takes: a snapshot sees
+ * the pool either in the set or in the totals, so the statistics never go
+ * backwards or count it twice). */
 void _swiotlb_stats_fold_pool(struct swiotlb_mem *mem, struct pool *p)
 {
 	for (unsigned i = 0; i < p->nareas; i++) {
@@ -59,19 +61,25 @@ static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 	struct pool_set *s;
 
 	memset(st, 0, sizeof(*st));
-	rcu_enter();
+	/* the set and the folded totals of removed pools change together
+	 * under mem->lock (_swiotlb_mem_remove_pool()) */
+	pthread_mutex_lock((pthread_mutex_t *)&mem->lock);
 	/* pairs with the store-release in set_replace() (mem.c): see there */
 	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 	for (unsigned i = 0; i < s->n; i++)
 		sum_pool(s->pools[i], st);
 	st->pools = s->n;
-	rcu_exit();
-	/* transient pools hold exactly one mapping each */
-	st->mappings += ld_relaxed(&mem->stats.transient_live);
 	st->maps += ld_relaxed(&mem->stats.retired_maps);
-	st->bytes_to_device += ld_relaxed(&mem->stats.retired_bytes_to_dev) +
+	st->bytes_to_device += ld_relaxed(&mem->stats.retired_bytes_to_dev);
+	st->bytes_from_device += ld_relaxed(&mem->stats.retired_bytes_from_dev);
+	pthread_mutex_unlock((pthread_mutex_t *)&mem->lock);
+	/* transient pools hold exactly one mapping each; they count into the
+	 * memory's transient_* counters directly (area.c) */
+	st->mappings += ld_relaxed(&mem->stats.transient_live);
+	st->maps += ld_relaxed(&mem->stats.transient_maps);
+	st->bytes_to_device += ld_relaxed(&mem->stats.transient_bytes_to_dev) +
 			       ld_relaxed(&mem->stats.sync_bytes_to_dev);
-	st->bytes_from_device += ld_relaxed(&mem->stats.retired_bytes_from_dev) +
+	st->bytes_from_device += ld_relaxed(&mem->stats.transient_bytes_from_dev) +
 				 ld_relaxed(&mem->stats.sync_bytes_from_dev);
 	st->total_slots = ld_relaxed(&mem->stats.total_slots);
 	st->used_slots = _swiotlb_stats_used_slots(mem);

@@ -9,14 +9,16 @@
 
 /*
  * A transient pool for one request of dev, holding that mapping already
- * (its slots claimed, metadata recorded).  Exactly the needed size: the
- * pool is aligned to the request's alignment, so the run starts at slot 0,
- * or at the slot whose address bits match the original's under
- * min_align_mask (those leading slots are the only extra).  Below the
- * device's dma_mask.
- * Added to the lookup with dev as owner (lookups for other devices do not
- * find it).  NULL when max_size forbids it or the provider fails.  Caller
- * is inside an RCU read-side section.
+ * (its slots claimed, metadata recorded) but not yet findable by lookups:
+ * the caller copies the data in, then publishes it with
+ * _swiotlb_transient_publish().  Exactly the needed size: the pool is
+ * aligned to the request's alignment, so the run starts at slot 0, or at
+ * the slot whose address bits match the original's under min_align_mask
+ * (those leading slots are the only extra).  Below the device's dma_mask.
+ * Runs outside any RCU read-side section and any library lock: the
+ * provider and the pool_added hook may block.  NULL (with *first = -1)
+ * when max_size or max_pools leaves no room, the provider fails or the
+ * hook refuses.
  */
 struct pool *_swiotlb_transient_create(struct swiotlb_dev *dev, const struct slot_req *rq,
 				       int *first)
@@ -29,32 +31,49 @@ struct pool *_swiotlb_transient_create(struct swiotlb_dev *dev, const struct slo
 	size_t bytes = ((size_t)rq->nslots + lead) << SLOT_SHIFT;
 	swiotlb_addr_t limit = mem->cfg.limit;
 	struct pool *p;
+	int err;
 
+	*first = -1;
 	if (dev->dma_mask != UINT64_MAX && (!limit || dev->dma_mask < limit))
 		limit = dev->dma_mask;
 	if (_swiotlb_pool_bytes_allowed(mem, align_up(bytes, PAGE_SZ)) < align_up(bytes, PAGE_SZ))
 		return NULL;
 	p = _swiotlb_pool_create(mem, bytes, 1, limit, align > PAGE_SZ ? align : PAGE_SZ,
-				 POOL_TRANSIENT);
+				 POOL_TRANSIENT, &err);
 	if (!p)
 		return NULL;
 	p->owner = dev;
 	*first = _swiotlb_area_find_slots(p, 0, rq);
-	if (*first < 0 || _swiotlb_lookup_add(&mem->lookup, p) < 0) {
-		*first = -1;
+	if (*first < 0) {
 		_swiotlb_pool_destroy(p);
 		return NULL;
 	}
 	/* one mapping per transient pool: nothing else may land here */
 	st_relaxed(&p->retired, true);
+	return p;
+}
+
+/* Make a transient pool from _swiotlb_transient_create() findable (its data
+ * is in place); the caller then sets the device flag and fences (the add
+ * shape).  On failure (-ENOMEM from the lookup) the pool is destroyed. */
+int _swiotlb_transient_publish(struct swiotlb_dev *dev, struct pool *p)
+{
+	struct swiotlb_mem *mem = dev->mem;
+	int rc = _swiotlb_lookup_add(&mem->lookup, p);
+
+	if (rc < 0) {
+		_swiotlb_pool_destroy(p);
+		return rc;
+	}
 	stat_add(&dev->transient_live, 1);
 	stat_add(&mem->stats.transient_live, 1);
 	stat_add(&mem->stats.transient_created, 1);
 	stat_add(&mem->stats.transient_slots, p->nslots);
-	return p;
+	return 0;
 }
 
-/* Release a transient pool whose mapping was just unmapped. */
+/* Release a transient pool whose mapping was just unmapped (its counts
+ * already went to the memory's transient_* counters, see area.c). */
 void _swiotlb_transient_release(struct pool *p)
 {
 	struct swiotlb_dev *dev = (struct swiotlb_dev *)p->owner;
@@ -64,6 +83,5 @@ void _swiotlb_transient_release(struct pool *p)
 	sub_relaxed(&dev->transient_live, 1);
 	sub_relaxed(&mem->stats.transient_live, 1);
 	sub_relaxed(&mem->stats.transient_slots, p->nslots);
-	_swiotlb_stats_fold_pool(mem, p);
 	_swiotlb_pool_free_rcu(p);
 }

@@ -74,6 +74,9 @@
 
 /* Attributes the map and unmap calls know. */
 #define KNOWN_ATTRS (SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN | SWIOTLB_ATTR_MAY_BLOCK)
+/* Internal unmap attribute, never accepted from callers: undo a map of a
+ * failed scatter-gather list, statistics included, without copy-back. */
+#define ATTR_UNDO_MAP (1u << 31)
 
 static inline bool dir_valid(enum swiotlb_dir dir)
 {
@@ -197,6 +200,7 @@ struct pool {
 	unsigned area_slots;             /* slots per area */
 	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
 	_Atomic bool retired;            /* set under all area locks: no new allocs */
+	bool announced;                  /* the pool_added hook accepted it */
 
 	struct swiotlb_mem *mem;   /* the memory it belongs to */
 	size_t alloc_len;          /* bytes obtained from the provider */
@@ -274,8 +278,9 @@ struct waiter {
 
 /* FIFO of MAY_BLOCK waiters.  nwaiters == length of the list. */
 struct waitq {
-	pthread_mutex_t lock;       /* protects the list */
+	pthread_mutex_t lock;       /* protects the list and wakeups */
 	struct waiter *head, *tail; /* head: the only waiter that retries */
+	unsigned long wakeups;      /* _swiotlb_waitq_wake() calls (under lock) */
 	_Atomic unsigned nwaiters;  /* read lock-free by the free path */
 };
 
@@ -292,9 +297,13 @@ struct mem_config {
 	void *log_ctx;                    /* passed to log */
 	/* cap on pool_bytes; 0 none (always 0 unless dynamic) */
 	size_t max_size;
-	size_t grow_size;         /* bytes of a grown pool (segment multiple) */
-	unsigned shrink_delay_ms; /* idle time before a shrink; 0 never */
-	unsigned wait_timeout_ms; /* default MAY_BLOCK deadline */
+	unsigned max_pools;                   /* cap on pools_alive; 0 none */
+	swiotlb_pool_added_fn pool_added;     /* NULL: none */
+	swiotlb_pool_removed_fn pool_removed; /* NULL: none */
+	void *hook_ctx;                       /* passed to both hooks */
+	size_t grow_size;                     /* bytes of a grown pool (segment multiple) */
+	unsigned shrink_delay_ms;             /* idle time before a shrink; 0 never */
+	unsigned wait_timeout_ms;             /* default MAY_BLOCK deadline */
 };
 
 /* The resize thread: grows on request, shrinks idle grown pools. */
@@ -313,6 +322,9 @@ struct mem_resize {
  * point (no call in progress):
  *   pool_bytes == sum over every live pool (shared and transient) of
  *                 alloc_len;  pool_bytes <= cfg.max_size when max_size != 0
+ *   pools_alive == pools created and not yet destroyed (shared, transient,
+ *                 and pools unpublished but waiting for a grace period);
+ *                 pools_alive <= cfg.max_pools when max_pools != 0
  *   total_slots == sum over shared pools of nslots
  *   exact used  == sum over shared pools and their areas of area.used
  *                  (_swiotlb_stats_used_slots());
@@ -323,33 +335,41 @@ struct mem_resize {
  *   transient_slots == sum over live transient pools of nslots
  *   grown_pools == shared pools of kind POOL_GROWN
  *   coherent == live coherent allocations (all pools)
- *   retired_* == sum of the area counters of every pool already freed
+ *   retired_* == sum of the area counters of every shared pool removed
+ *                (folded under mem->lock, which a snapshot also takes)
+ *   transient_maps, transient_bytes_* == what the areas of transient pools
+ *                would have counted (transient pools count here directly,
+ *                so a live one is seen at once)
  */
 struct mem_counters {
-	_Atomic uint64_t pool_bytes; /* all pool memory, transient too */
+	_Atomic uint64_t pool_bytes;  /* all pool memory, transient too */
+	_Atomic unsigned pools_alive; /* pools created, not yet destroyed */
 	/* Used slots of shared pools, fed by the areas in batches of
 	 * cfg.used_batch slots, so that CPUs working in their own areas do
 	 * not write one shared counter on every map. */
 	_Atomic uint64_t used_batched;
-	_Atomic uint64_t hiwater;                /* highest used_batched seen */
-	_Atomic uint64_t total_slots;            /* slots of shared pools */
-	_Atomic uint64_t failed_maps;            /* maps and allocs that failed */
-	_Atomic uint64_t grows;                  /* pools grown, ever */
-	_Atomic uint64_t growth_failures;        /* provider/add failures while growing */
-	_Atomic uint64_t shrinks;                /* grown pools released, ever */
-	_Atomic uint64_t grown_pools;            /* grown pools now */
-	_Atomic uint64_t transient_live;         /* transient pools now */
-	_Atomic uint64_t transient_created;      /* transient pools ever */
-	_Atomic uint64_t transient_slots;        /* slots of live transient pools */
-	_Atomic uint64_t waits;                  /* MAY_BLOCK waits */
-	_Atomic uint64_t wait_ns;                /* time spent in them */
-	_Atomic uint64_t wait_timeouts;          /* waits that timed out */
-	_Atomic uint64_t coherent;               /* live coherent allocations */
-	_Atomic uint64_t retired_maps;           /* area.maps of freed pools */
-	_Atomic uint64_t retired_bytes_to_dev;   /* area.bytes_to_dev of freed pools */
-	_Atomic uint64_t retired_bytes_from_dev; /* area.bytes_from_dev of freed pools */
-	_Atomic uint64_t sync_bytes_to_dev;      /* copied by syncs for device */
-	_Atomic uint64_t sync_bytes_from_dev;    /* copied by syncs for CPU */
+	_Atomic uint64_t hiwater;                  /* highest used_batched seen */
+	_Atomic uint64_t total_slots;              /* slots of shared pools */
+	_Atomic uint64_t failed_maps;              /* maps and allocs that failed */
+	_Atomic uint64_t grows;                    /* pools grown, ever */
+	_Atomic uint64_t growth_failures;          /* provider/add failures while growing */
+	_Atomic uint64_t shrinks;                  /* grown pools released, ever */
+	_Atomic uint64_t grown_pools;              /* grown pools now */
+	_Atomic uint64_t transient_live;           /* transient pools now */
+	_Atomic uint64_t transient_created;        /* transient pools ever */
+	_Atomic uint64_t transient_slots;          /* slots of live transient pools */
+	_Atomic uint64_t waits;                    /* MAY_BLOCK waits */
+	_Atomic uint64_t wait_ns;                  /* time spent in them */
+	_Atomic uint64_t wait_timeouts;            /* waits that timed out */
+	_Atomic uint64_t coherent;                 /* live coherent allocations */
+	_Atomic uint64_t retired_maps;             /* area.maps of freed pools */
+	_Atomic uint64_t retired_bytes_to_dev;     /* area.bytes_to_dev of freed pools */
+	_Atomic uint64_t retired_bytes_from_dev;   /* area.bytes_from_dev of freed pools */
+	_Atomic uint64_t transient_maps;           /* maps in transient pools */
+	_Atomic uint64_t transient_bytes_to_dev;   /* their copy-in */
+	_Atomic uint64_t transient_bytes_from_dev; /* their copy-back */
+	_Atomic uint64_t sync_bytes_to_dev;        /* copied by syncs for device */
+	_Atomic uint64_t sync_bytes_from_dev;      /* copied by syncs for CPU */
 };
 
 /*
@@ -364,10 +384,12 @@ struct mem_counters {
  *   mappings                | sum of areas' live + transient_live - coherent
  *                           | (clamped at 0)
  *   maps                    | sum of areas' maps + retired_maps
+ *                           | + transient_maps
  *   bytes_to_device         | sum of areas' bytes_to_dev + retired_bytes_to_dev
- *                           | + sync_bytes_to_dev
+ *                           | + transient_bytes_to_dev + sync_bytes_to_dev
  *   bytes_from_device       | sum of areas' bytes_from_dev
- *                           | + retired_bytes_from_dev + sync_bytes_from_dev
+ *                           | + retired_bytes_from_dev
+ *                           | + transient_bytes_from_dev + sync_bytes_from_dev
  *   failed_maps             | counters.failed_maps
  *   pools                   | pool set's n
  *   grown_pools, grows,     | the counters of the same name
@@ -398,8 +420,9 @@ struct swiotlb_mem {
 	struct waitq waitq;               /* MAY_BLOCK waiters */
 	struct mem_config cfg;            /* read-only after create */
 
-	pthread_mutex_t lock; /* pool set changes, ndevs */
-	unsigned ndevs;       /* attached devices (under lock) */
+	pthread_mutex_t lock;           /* pool set changes, ndevs, folded counters */
+	unsigned ndevs;                 /* attached devices (under lock) */
+	struct cds_list_head fork_node; /* on fork.c's registry of memories */
 
 	struct mem_resize resize;  /* resize.c */
 	struct mem_counters stats; /* see the table above */
@@ -446,16 +469,19 @@ struct dev_shard {
 /* A slot request: what area_find_slots() needs to place a mapping and
  * what it records in the head slot (under the area lock). */
 struct slot_req {
-	void *orig;                    /* the caller's buffer (NULL: coherent) */
-	size_t size;                   /* mapping size */
-	unsigned offset;               /* full offset: pad slots + in-slot */
-	enum swiotlb_dir dir;          /* recorded in the head slot */
-	uint8_t state;                 /* SLOT_MAPPED or SLOT_COHERENT */
-	size_t alloc_size;             /* size + offset, aligned */
-	size_t alloc_align_mask;       /* >= SLOT_SIZE - 1 after normalising */
-	size_t iotlb_align_mask;       /* min_align bits still to match */
-	unsigned nslots;               /* slots of the run, padding included */
-	unsigned stride;               /* search step past a busy aligned slot */
+	void *orig;              /* the caller's buffer (NULL: coherent) */
+	size_t size;             /* mapping size */
+	unsigned offset;         /* full offset: pad slots + in-slot */
+	enum swiotlb_dir dir;    /* recorded in the head slot */
+	uint8_t state;           /* SLOT_MAPPED or SLOT_COHERENT */
+	size_t alloc_size;       /* size + offset, aligned */
+	size_t alloc_align_mask; /* >= SLOT_SIZE - 1 after normalising */
+	size_t iotlb_align_mask; /* min_align bits still to match */
+	unsigned nslots;         /* slots of the run, padding included */
+	unsigned stride;         /* search step past a busy aligned slot */
+	/* a MAY_BLOCK retry: take every area lock (no unlocked full-area
+	 * skip); the no-lost-wake-up argument of wait.c needs it */
+	bool waiting;
 	const struct swiotlb_dev *dev; /* the mapping device (masks, owner) */
 };
 

@@ -48,37 +48,43 @@ bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, 
 	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
 }
 
+/* Is head slot h, read under its area lock, exactly dev's live mapping
+ * (addr, size, dir) in 'state'? */
+bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			    swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return _swiotlb_mapping_is(p, h, addr, size, dir, state) &&
+	       ld_relaxed(&p->slots[h].dev) == dev;
+}
+
 /*
- * Free the run of head slot h after re-checking, under the area lock, that
- * it is still the mapping we validated (two racing unmaps of one mapping:
- * exactly one wins).  Then account, release a transient pool, wake
- * waiters.  Returns 0 or -EINVAL.
+ * Free the run of head slot h, which the caller validated under the area
+ * lock it holds (_swiotlb_mapping_owned()).  pad and nslots are read here,
+ * under that lock, so they are the mapping's own, never a stale count
+ * from before a racing unmap and remap.  Returns the MAY_BLOCK waiters
+ * seen under the lock: a waiter's retry takes this lock too, so either it
+ * sees the freed slots or this read sees it (wait.c); no fence needed.
  */
-int _swiotlb_mapping_release(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			     swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state,
-			     size_t copied_back)
+unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+					 size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = ld_relaxed(&s->pad);
 	unsigned n = ld_relaxed(&s->nslots);
-	unsigned ai = pool_area_of(p, h);
-	struct area *a = &p->areas[ai];
 
-	spin_lock(&a->lock);
-	if (!_swiotlb_mapping_is(p, h, addr, size, dir, state) || ld_relaxed(&s->dev) != dev) {
-		spin_unlock(&a->lock);
-		return -EINVAL;
-	}
 	st_relaxed(&s->dev, NULL);
-	_swiotlb_area_release_slots(p, ai, h - pad, n, copied_back);
-	spin_unlock(&a->lock);
+	_swiotlb_area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
+	return ld_relaxed(&dev->mem->waitq.nwaiters);
+}
 
+/* After the area lock is dropped: give back a transient pool, wake the
+ * waiter seen under the lock. */
+void _swiotlb_mapping_release_after(struct swiotlb_dev *dev, struct pool *p, unsigned waiters)
+{
 	if (p->kind == POOL_TRANSIENT)
 		_swiotlb_transient_release(p);
-	if (state == SLOT_COHERENT)
-		sub_relaxed(&dev->mem->stats.coherent, 1);
-	waitq_notify_free(&dev->mem->waitq);
-	return 0;
+	if (unlikely(waiters))
+		_swiotlb_waitq_wake(&dev->mem->waitq);
 }
 
 /* Bytes copied by a sync: not under an area lock, so they go to the
@@ -93,45 +99,95 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
 }
 
+/*
+ * Unmap the mapping whose head slot the lock-free find_head() located.
+ * Everything is validated again under the area lock.  A copy-back claims
+ * the mapping under the lock (SLOT_UNMAPPING: a racing second unmap or a
+ * sync of it fails, a shrink cannot retire the pool, nobody else frees
+ * it), copies with the lock dropped, and frees under the lock again.  So
+ * of two racing unmaps exactly one copies and frees, never from or into
+ * slots reused in between (no ABA: the claim and the check are one
+ * critical section).  ATTR_UNDO_MAP (a failed scatter-gather map) also
+ * takes back the map's statistics.
+ */
 static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
 			enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
-	struct dev_shard *sh = dev_shard(dev, current_cpu());
-	size_t copied = 0;
-	uint8_t state = SLOT_MAPPED;
+	bool copy = dir != SWIOTLB_TO_DEVICE &&
+		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
+	struct dev_shard *sh;
+	struct area *a;
+	unsigned waiters;
 
-	if (h < 0 || !_swiotlb_mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
-		return _swiotlb_dev_reject(
-			dev, -EINVAL,
-			"unmap: not the start, size and direction of a live mapping "
-			"(double unmap?)",
-			addr, size);
-	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
-		void *orig = ld_relaxed(&p->slots[h].orig);
-		uint8_t mapped = SLOT_MAPPED;
-
-		/* Claim the copy-back: of two racing unmaps of one mapping only
-		 * one copies (the other could read slots already reused). */
-		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
-							     SLOT_UNMAPPING, memory_order_relaxed,
-							     memory_order_relaxed))
-			return _swiotlb_dev_reject(dev, -EINVAL,
-						   "unmap: mapping being unmapped concurrently "
-						   "(double unmap)",
-						   addr, size);
-		memcpy(orig, p->cpu + (addr - p->start), size);
-		copied = size;
-		state = SLOT_UNMAPPING;
+	if (h < 0)
+		goto bad;
+	a = &p->areas[pool_area_of(p, (unsigned)h)];
+	spin_lock(&a->lock);
+	if (!_swiotlb_mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+		spin_unlock(&a->lock);
+		goto bad;
 	}
-	if (_swiotlb_mapping_release(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
-		return _swiotlb_dev_reject(dev, -EINVAL,
-					   "unmap: mapping released concurrently (double unmap)",
-					   addr, size);
+	if (copy) {
+		void *orig = ld_relaxed(&p->slots[h].orig);
+
+		st_relaxed(&p->slots[h].state, SLOT_UNMAPPING);
+		spin_unlock(&a->lock);
+		memcpy(orig, p->cpu + (addr - p->start), size);
+		spin_lock(&a->lock);
+	}
+	if (attrs & ATTR_UNDO_MAP)
+		_swiotlb_area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
+	waiters = _swiotlb_mapping_release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	spin_unlock(&a->lock);
+	_swiotlb_mapping_release_after(dev, p, waiters);
+	sh = dev_shard(dev, current_cpu());
+	if (attrs & ATTR_UNDO_MAP) { /* as if the map never happened */
+		sub_relaxed(&sh->maps, 1);
+		sub_relaxed(&sh->bytes_to_dev, size);
+		return 0;
+	}
 	stat_add(&sh->unmaps, 1);
-	if (copied)
-		stat_add(&sh->bytes_from_dev, copied);
+	if (copy)
+		stat_add(&sh->bytes_from_dev, size);
 	return 0;
+bad:
+	return _swiotlb_dev_reject(dev, -EINVAL,
+				   "unmap: not the start, size and direction of a live mapping "
+				   "(double unmap?)",
+				   addr, size);
+}
+
+/* An unmap or sync of an address in no pool of the device: a no-op for
+ * an address the device could have been given directly, misuse (e.g. a
+ * second unmap of a transient mapping, whose pool is gone) otherwise. */
+static int not_a_mapping(struct swiotlb_dev *dev, bool unmap, swiotlb_addr_t addr, size_t size)
+{
+	if (_swiotlb_dev_addr_maybe_direct(dev, addr, size))
+		return 0;
+	return _swiotlb_dev_reject(
+		dev, -EINVAL,
+		unmap ? "unmap: not a live mapping of this device (double unmap?)"
+		      : "sync: not inside a live mapping of this device",
+		addr, size);
+}
+
+/* Undo one mapped entry of a failed scatter-gather map (sg.c): unmap it
+ * without copying back, and take back its statistics. */
+void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir)
+{
+	struct pool *p = NULL;
+
+	if (dev_may_have_bounced(dev)) {
+		rcu_enter();
+		p = _swiotlb_lookup_dev_pool(dev, addr);
+		if (p)
+			unmap_bounce(dev, p, addr, size, dir, ATTR_UNDO_MAP);
+		rcu_exit();
+	}
+	if (!p) /* a direct entry: only its count */
+		sub_relaxed(&dev_shard(dev, current_cpu())->direct_maps, 1);
 }
 
 SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
@@ -145,12 +201,14 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
 		return _swiotlb_dev_reject(dev, -EINVAL, "unmap: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0; /* never bounced: a direct address */
+		return not_a_mapping(dev, true, addr, size); /* a direct address? */
 	rcu_enter();
 	p = _swiotlb_lookup_dev_pool(dev, addr);
 	if (p)
 		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, true, addr, size);
 	return rc;
 }
 
@@ -202,12 +260,14 @@ int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enu
 	if (!size || !dir_valid(dir))
 		return _swiotlb_dev_reject(dev, -EINVAL, "sync: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0;
+		return not_a_mapping(dev, false, addr, size);
 	rcu_enter();
 	p = _swiotlb_lookup_dev_pool(dev, addr);
 	if (p)
 		rc = sync_bounce(dev, p, addr, size, dir, to);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, false, addr, size);
 	return rc;
 }
 
