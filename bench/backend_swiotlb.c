@@ -16,11 +16,11 @@
 #include "backend_swiotlb.h"
 
 #ifdef SWIOTLB_BENCH_HAVE_ADD_POOL
-int swiotlb__mem_add_pool(struct swiotlb_mem *mem, size_t size);
+#include "testing.h"
 const bool bench_have_add_pool = true;
 int bench_add_pool(struct swiotlb_mem *mem, size_t size)
 {
-	return swiotlb__mem_add_pool(mem, size);
+	return _swiotlb_test_mem_add_pool(mem, size);
 }
 #else
 const bool bench_have_add_pool = false;

@@ -26,7 +26,7 @@ void rec_provider_destroy(struct rec_provider *rp);
 unsigned bench_force_pools(struct swiotlb_mem *mem, struct swiotlb_dev *dev,
 			   unsigned target, size_t chunk);
 
-/* Whether swiotlb__mem_add_pool() (internal test hook) was available at
+/* Whether _swiotlb_test_mem_add_pool() (src/testing.h) was available at
  * build time; bench_add_pool() returns -ENOSYS without it. */
 extern const bool bench_have_add_pool;
 int bench_add_pool(struct swiotlb_mem *mem, size_t size);

@@ -1169,7 +1169,7 @@ static int cmd_lookup(struct jw *w)
 
 	pin_self(0);
 	printf("# lookup: ns (thread CPU time) per lookup, %d addresses per pass, %d run(s), pool sizes %s\n",
-	       NADDR, o.runs, bench_have_add_pool ? "mixed (swiotlb__mem_add_pool)" :
+	       NADDR, o.runs, bench_have_add_pool ? "mixed (_swiotlb_test_mem_add_pool)" :
 	       "uniform (grown by mapping; no add_pool hook)");
 	if (w)
 		jw_open(w, "lookup", '[');
