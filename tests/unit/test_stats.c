@@ -2,13 +2,13 @@
 /* Statistics: slot counts, maps, bytes copied in each direction (maps,
  * unmaps, syncs), high-water mark and its reset, failed maps, and the
  * per-device counters of two devices sharing a memory. */
-#include "util.h"
+#include "unit.h"
 
 int main(void)
 {
 	struct logcap cap = { 0 };
 	struct swiotlb_mem *mem = mem_new(1 * MIB, 1, &cap);
-	struct swiotlb_stats st = stats_of(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.total_slots, 512);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.hiwater_slots, 0);
@@ -39,14 +39,14 @@ int main(void)
 
 	uint8_t *buf = aligned_alloc(4096, 512 * KIB);
 	CHECK(buf != NULL);
-	fill(buf, 512 * KIB, 1);
+	util_fill(buf, 512 * KIB, 1);
 	uint64_t to = 0, from = 0, maps = 0;
 	swiotlb_addr_t a1, a2, a3;
 
 	/* d1: TO_DEVICE 1000: in 1000, out 0 */
 	CHECK_OK(swiotlb_map(d1, buf, 1000, SWIOTLB_TO_DEVICE, 0, &a1));
 	to += 1000; maps++;
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.maps, maps);
 	CHECK_EQ(st.mappings, 1);
 	CHECK_EQ(st.used_slots, 1);
@@ -54,7 +54,7 @@ int main(void)
 	CHECK_EQ(st.bytes_to_device, to);
 	CHECK_EQ(st.bytes_from_device, from);
 	CHECK_OK(swiotlb_unmap(d1, a1, 1000, SWIOTLB_TO_DEVICE, 0));
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.bytes_from_device, 0);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
@@ -63,18 +63,18 @@ int main(void)
 	/* d2: FROM_DEVICE 3000 (copied in too) and back */
 	CHECK_OK(swiotlb_map(d2, buf + 100, 3000, SWIOTLB_FROM_DEVICE, 0, &a2));
 	to += 3000; maps++;
-	CHECK_EQ(stats_of(mem).bytes_to_device, to);
-	CHECK_EQ(stats_of(mem).used_slots, 2); /* 100 + 3000 > 2048 */
+	CHECK_EQ(util_mem_stats(mem).bytes_to_device, to);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 2); /* 100 + 3000 > 2048 */
 	/* FROM_DEVICE: sync_for_device is a no-op and copies nothing */
 	CHECK_OK(swiotlb_sync_for_device(d2, a2, 3000, SWIOTLB_FROM_DEVICE));
-	CHECK_EQ(stats_of(mem).bytes_to_device, to);
+	CHECK_EQ(util_mem_stats(mem).bytes_to_device, to);
 	CHECK_OK(swiotlb_sync_for_cpu(d2, a2 + 10, 100, SWIOTLB_FROM_DEVICE));
 	from += 100;
-	CHECK_EQ(stats_of(mem).bytes_from_device, from);
+	CHECK_EQ(util_mem_stats(mem).bytes_from_device, from);
 	CHECK_OK(swiotlb_unmap(d2, a2, 3000, SWIOTLB_FROM_DEVICE, 0));
 	from += 3000;
-	CHECK_EQ(stats_of(mem).bytes_from_device, from);
-	CHECK_EQ(stats_of(mem).hiwater_slots, 2);
+	CHECK_EQ(util_mem_stats(mem).bytes_from_device, from);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 2);
 
 	/* d1: BIDIRECTIONAL 5000, syncs, unmap with SKIP_CPU_SYNC */
 	CHECK_OK(swiotlb_map(d1, buf, 5000, SWIOTLB_BIDIRECTIONAL, 0, &a1));
@@ -84,7 +84,7 @@ int main(void)
 	CHECK_OK(swiotlb_sync_for_device(d1, a1 + 1, 200, SWIOTLB_BIDIRECTIONAL));
 	to += 200;
 	CHECK_OK(swiotlb_unmap(d1, a1, 5000, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_SKIP_CPU_SYNC));
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.bytes_to_device, to);
 	CHECK_EQ(st.bytes_from_device, from);
 
@@ -95,7 +95,7 @@ int main(void)
 	CHECK_OK(swiotlb_sync_for_device(d2, a2 + 6999, 1, SWIOTLB_TO_DEVICE));
 	to += 1;
 	CHECK_OK(swiotlb_unmap(d2, a2, 7000, SWIOTLB_TO_DEVICE, 0));
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.bytes_to_device, to);
 	CHECK_EQ(st.bytes_from_device, from);
 	CHECK_EQ(st.maps, maps);
@@ -104,7 +104,7 @@ int main(void)
 	CHECK_OK(swiotlb_map(d3, buf, 4096, SWIOTLB_BIDIRECTIONAL, 0, &a3));
 	CHECK_EQ(a3, (uintptr_t)buf);
 	CHECK_OK(swiotlb_unmap(d3, a3, 4096, SWIOTLB_BIDIRECTIONAL, 0));
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.maps, maps);
 	CHECK_EQ(st.bytes_to_device, to);
 	CHECK_EQ(st.bytes_from_device, from);
@@ -116,27 +116,27 @@ int main(void)
 		CHECK_OK(swiotlb_map(d1, buf, hs[i], SWIOTLB_TO_DEVICE, 0, &h[i]));
 		to += hs[i]; maps++;
 	}
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 68);
 	CHECK_EQ(st.hiwater_slots, 68);
 	CHECK_EQ(st.mappings, 3);
 	for (int i = 0; i < 3; i++)
 		CHECK_OK(swiotlb_unmap(d1, h[i], hs[i], SWIOTLB_TO_DEVICE, 0));
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.hiwater_slots, 68);
 	swiotlb_mem_reset_hiwater(mem);
-	CHECK_EQ(stats_of(mem).hiwater_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 0);
 	CHECK_OK(swiotlb_map(d1, buf, 4096, SWIOTLB_TO_DEVICE, 0, &h[0]));
 	to += 4096; maps++;
 	CHECK_OK(swiotlb_map(d1, buf, 10, SWIOTLB_TO_DEVICE, 0, &h[1]));
 	to += 10; maps++;
-	CHECK_EQ(stats_of(mem).hiwater_slots, 3);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 3);
 	CHECK_OK(swiotlb_unmap(d1, h[1], 10, SWIOTLB_TO_DEVICE, 0));
 	swiotlb_mem_reset_hiwater(mem); /* to the current use: 2 */
-	CHECK_EQ(stats_of(mem).hiwater_slots, 2);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 2);
 	CHECK_OK(swiotlb_unmap(d1, h[0], 4096, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(mem).hiwater_slots, 2);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 2);
 
 	/* failed maps: lack of slots counts, -E2BIG / -EINVAL do not */
 	swiotlb_addr_t full[4];
@@ -144,8 +144,8 @@ int main(void)
 		CHECK_OK(swiotlb_map(d1, buf, 256 * KIB, SWIOTLB_TO_DEVICE, 0, &full[i]));
 		to += 256 * KIB; maps++;
 	}
-	CHECK_EQ(stats_of(mem).used_slots, 512);
-	CHECK_EQ(stats_of(mem).hiwater_slots, 512);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 512);
+	CHECK_EQ(util_mem_stats(mem).hiwater_slots, 512);
 	swiotlb_addr_t x;
 	CHECK_EQ(swiotlb_map(d2, buf, 777, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN, &x), -ENOSPC);
 	CHECK_EQ(swiotlb_map(d2, buf, 9999, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN, &x), -ENOSPC);
@@ -154,7 +154,7 @@ int main(void)
 	CHECK_EQ(cap.count, 0); /* NO_WARN */
 	CHECK_EQ(swiotlb_map(d1, buf, 300 * KIB, SWIOTLB_TO_DEVICE, 0, &x), -E2BIG);
 	CHECK_EQ(swiotlb_map(d1, buf, 0, SWIOTLB_TO_DEVICE, 0, &x), -EINVAL);
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.failed_maps, 4);
 	CHECK_EQ(st.maps, maps);
 	CHECK_EQ(st.bytes_to_device, to); /* failed maps copy nothing */
@@ -162,7 +162,7 @@ int main(void)
 		CHECK_OK(swiotlb_unmap(d1, full[i], 256 * KIB, SWIOTLB_TO_DEVICE, 0));
 
 	/* per-device counters */
-	struct swiotlb_dev_stats s1 = dstats_of(d1), s2 = dstats_of(d2), s3 = dstats_of(d3);
+	struct swiotlb_dev_stats s1 = util_dev_stats(d1), s2 = util_dev_stats(d2), s3 = util_dev_stats(d3);
 	CHECK_EQ(s1.maps, 2 + 3 + 2 + 4);
 	CHECK_EQ(s1.unmaps, s1.maps);
 	CHECK_EQ(s1.mappings, 0);
@@ -190,13 +190,13 @@ int main(void)
 	 * other failures (-E2BIG, -ENOSPC) are not errors */
 	{
 		struct swiotlb_dev *d4 = dev_new(mem, "errs", 0, 0);
-		uint64_t e0 = dstats_of(d4).errors, e1 = dstats_of(d1).errors;
+		uint64_t e0 = util_dev_stats(d4).errors, e1 = util_dev_stats(d1).errors;
 		uint8_t tiny[16];
 		swiotlb_addr_t y = 0;
 		void *cp;
 		CHECK_EQ(e0, 0);
-#define ONE_ERROR(expr) do { uint64_t eb0 = dstats_of(d4).errors; CHECK_EQ((expr), -EINVAL); \
-	CHECK_EQ(dstats_of(d4).errors, eb0 + 1); } while (0)
+#define ONE_ERROR(expr) do { uint64_t eb0 = util_dev_stats(d4).errors; CHECK_EQ((expr), -EINVAL); \
+	CHECK_EQ(util_dev_stats(d4).errors, eb0 + 1); } while (0)
 		ONE_ERROR(swiotlb_map(d4, NULL, 10, SWIOTLB_TO_DEVICE, 0, &y));
 		ONE_ERROR(swiotlb_map(d4, tiny, 0, SWIOTLB_TO_DEVICE, 0, &y));
 		ONE_ERROR(swiotlb_map(d4, tiny, 10, (enum swiotlb_dir)9, 0, &y));
@@ -215,33 +215,33 @@ int main(void)
 		ONE_ERROR(swiotlb_free(d4, cp, 8192, y));
 		CHECK_OK(swiotlb_free(d4, cp, 4096, y));
 		{
-			uint64_t eb0 = dstats_of(d4).errors;
+			uint64_t eb0 = util_dev_stats(d4).errors;
 			errno = 0;
 			CHECK(swiotlb_alloc(d4, 0, &y) == NULL);
 			CHECK_EQ(errno, EINVAL);
-			CHECK_EQ(dstats_of(d4).errors, eb0 + 1);
+			CHECK_EQ(util_dev_stats(d4).errors, eb0 + 1);
 		}
 #undef ONE_ERROR
 		/* -E2BIG is not an -EINVAL rejection */
-		uint64_t eb = dstats_of(d4).errors;
+		uint64_t eb = util_dev_stats(d4).errors;
 		CHECK_EQ(swiotlb_map(d4, buf, 256 * KIB + 1, SWIOTLB_TO_DEVICE, 0, &y), -E2BIG);
-		CHECK_EQ(dstats_of(d4).errors, eb);
+		CHECK_EQ(util_dev_stats(d4).errors, eb);
 		/* counted on the device that made the call only */
-		CHECK_EQ(dstats_of(d1).errors, e1);
-		CHECK_EQ(dstats_of(d4).maps, 1);
-		CHECK_EQ(dstats_of(d4).unmaps, 1);
+		CHECK_EQ(util_dev_stats(d1).errors, e1);
+		CHECK_EQ(util_dev_stats(d4).maps, 1);
+		CHECK_EQ(util_dev_stats(d4).unmaps, 1);
 		CHECK_OK(swiotlb_dev_destroy(d4));
 	}
 
 	/* live mappings per device */
 	CHECK_OK(swiotlb_map(d2, buf, 10, SWIOTLB_BIDIRECTIONAL, 0, &x));
-	CHECK_EQ(dstats_of(d2).mappings, 1);
-	CHECK_EQ(dstats_of(d1).mappings, 0);
-	CHECK_EQ(stats_of(mem).mappings, 1);
+	CHECK_EQ(util_dev_stats(d2).mappings, 1);
+	CHECK_EQ(util_dev_stats(d1).mappings, 0);
+	CHECK_EQ(util_mem_stats(mem).mappings, 1);
 	CHECK_OK(swiotlb_unmap(d2, x, 10, SWIOTLB_BIDIRECTIONAL, 0));
-	CHECK_EQ(dstats_of(d2).mappings, 0);
+	CHECK_EQ(util_dev_stats(d2).mappings, 0);
 
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	free(buf);
