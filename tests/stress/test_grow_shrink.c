@@ -4,23 +4,28 @@
  * step by step (deterministic up to the background thread's timing, which
  * the test waits for by polling the stats).
  *
- * A: a full 256 KiB pool -> the next map is served by a transient pool of
+ * test_transient_then_grown_then_shrunk():
+ *    a full 256 KiB pool -> the next map is served by a transient pool of
  *    the device (mem and dev stats say 1), a pool grows in the background
  *    (grows 1, pools 2), later maps come from the grown pool (no new
  *    transient pool), unmapping the transient mapping releases it (and the
  *    provider gets its memory back), and after everything is unmapped the
  *    grown pool is released no earlier than shrink_delay_ms and soon after
  *    (pools back to 1); its addresses are no longer bounce addresses.
- * B: max_size: pool_bytes (and the provider's own count) never exceeds
+ * test_max_size_bounds_pool_bytes():
+ *    max_size: pool_bytes (and the provider's own count) never exceeds
  *    max_size; once reached, a map fails with -ENOSPC at once and a
  *    MAY_BLOCK map with -ETIMEDOUT; freeing one mapping makes room again.
- * C: a grown pool holding a coherent allocation (swiotlb_alloc) is never
+ * test_coherent_alloc_pins_grown_pool():
+ *    a grown pool holding a coherent allocation (swiotlb_alloc) is never
  *    shrunk, however long it idles; its memory stays usable; after
  *    swiotlb_free it is shrunk.
- * E: max_size under concurrency: 8 threads overflow the pools at the same
+ * test_max_size_holds_under_concurrency():
+ *    max_size under concurrency: 8 threads overflow the pools at the same
  *    moment; the transient pools they create together must stay within
  *    max_size (the provider's own count of live bytes is the judge).
- * D: provider failures while growing are counted (growth_failures) and
+ * test_provider_failure_counted_map_served():
+ *    provider failures while growing are counted (growth_failures) and
  *    the map that triggered growth is still served (transient pool).
  */
 #include "stress.h"
@@ -109,7 +114,7 @@ static void teardown(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 	CHECK_EQ(atomic_load_explicit(&prov.bytes_live, memory_order_relaxed), 0);
 }
 
-static void test_a(void)
+static void test_transient_then_grown_then_shrunk(void)
 {
 	const unsigned delay = 50;
 	struct swiotlb_mem *mem = make_mem(0, delay);
@@ -190,7 +195,7 @@ static void test_a(void)
 	CHECK_EQ(st.mappings, 0);
 	WAIT_FOR(mem, st, st.shrinks >= 1 && st.pools == 1, 2000);
 	double waited_ms = (util_now_ns() - t_idle) / 1e6;
-	printf("grow_shrink A: grown pool released %.1f ms after it went idle (delay %u ms)\n",
+	printf("transient_then_grown_then_shrunk: grown pool released %.1f ms after it went idle (delay %u ms)\n",
 	       waited_ms, delay);
 	CHECK(waited_ms >= delay - 1.0);
 	CHECK_EQ(st.shrinks, 1);
@@ -210,7 +215,7 @@ static void test_a(void)
 	do_map(dev, &again, K64, 400);
 	CHECK_EQ(util_prov_len_at(&prov, again.addr), 256 * 1024);
 	do_unmap(dev, &again);
-	stress_print_stats("grow_shrink A end", &st);
+	stress_print_stats("transient_then_grown_then_shrunk end", &st);
 	teardown(mem, dev);
 }
 
@@ -222,7 +227,7 @@ static void *sampler(void *arg)
 {
 	(void)arg;
 	/* stop flag and a statistic: relaxed (sampler_max is written only
-	 * here; test_b() reads it after pthread_join()) */
+	 * here; test_max_size_bounds_pool_bytes() reads it after pthread_join()) */
 	while (!atomic_load_explicit(&sampler_stop, memory_order_relaxed)) {
 		struct swiotlb_stats st = util_mem_stats(sampler_mem);
 		if (st.pool_bytes > atomic_load_explicit(&sampler_max, memory_order_relaxed))
@@ -232,7 +237,7 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
-static void test_b(void)
+static void test_max_size_bounds_pool_bytes(void)
 {
 	const size_t max = 1024 * 1024;
 	/* relaxed: no other thread runs yet (the previous memory's grow
@@ -275,7 +280,7 @@ static void test_b(void)
 	free(m[n].buf);
 	util_sleep_ms(100);
 	st = util_mem_stats(mem);
-	printf("grow_shrink B: %d x 64 KiB mapped under max_size %zu: pool_bytes %" PRIu64
+	printf("max_size_bounds_pool_bytes: %d x 64 KiB mapped under max_size %zu: pool_bytes %" PRIu64
 	       ", provider peak %" PRIu64 ", grows %" PRIu64 ", transient %" PRIu64 "\n",
 	       n, max, st.pool_bytes, /* bytes_peak: a statistic, relaxed */
 	       (uint64_t)atomic_load_explicit(&prov.bytes_peak, memory_order_relaxed),
@@ -321,13 +326,13 @@ static void test_b(void)
 	/* relaxed: ordered by the pthread_join() above */
 	CHECK(atomic_load_explicit(&sampler_max, memory_order_relaxed) <= max);
 	st = util_mem_stats(mem);
-	stress_print_stats("grow_shrink B end", &st);
+	stress_print_stats("max_size_bounds_pool_bytes end", &st);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	teardown(mem, dev);
 }
 
-static void test_c(void)
+static void test_coherent_alloc_pins_grown_pool(void)
 {
 	const unsigned delay = 20;
 	struct swiotlb_mem *mem = make_mem(0, delay);
@@ -376,11 +381,11 @@ static void test_c(void)
 	for (int i = 0; i < 2000 && util_prov_len_at(&prov, caddr) != 0; i++)
 		util_sleep_ms(1);
 	CHECK_EQ(util_prov_len_at(&prov, caddr), 0);
-	stress_print_stats("grow_shrink C end", &st);
+	stress_print_stats("coherent_alloc_pins_grown_pool end", &st);
 	teardown(mem, dev);
 }
 
-static void test_d(void)
+static void test_provider_failure_counted_map_served(void)
 {
 	/* With every pool full, the provider starts refusing: the map's
 	 * transient pool and the growth both fail; the map reports it, the
@@ -416,7 +421,7 @@ static void test_d(void)
 	CHECK_EQ(st.grows, 1);
 	CHECK_EQ(st.pools, 2);
 	CHECK_EQ(st.transient_pools, 0);
-	printf("grow_shrink D: map with failing provider -> %s, growth_failures %" PRIu64 "\n",
+	printf("provider_failure_counted_map_served: map with failing provider -> %s, growth_failures %" PRIu64 "\n",
 	       swiotlb_strerror(r), st.growth_failures);
 	/* Provider works again: the next full-pool map goes transient. */
 	atomic_store_explicit(&prov.fail_next, 0, memory_order_relaxed); /* test knob, as above */
@@ -429,12 +434,12 @@ static void test_d(void)
 	for (int i = 0; i < 4; i++)
 		do_unmap(dev, &init[i]);
 	WAIT_FOR(mem, st, st.transient_pools == 0 && st.mappings == 0, 2000);
-	stress_print_stats("grow_shrink D end", &st);
+	stress_print_stats("provider_failure_counted_map_served end", &st);
 	teardown(mem, dev);
 }
 
 #define NE 8
-static pthread_barrier_t e_bar;
+static pthread_barrier_t e_bar; /* test_max_size_holds_under_concurrency() */
 static struct swiotlb_dev *e_dev;
 static atomic_int e_ok, e_nospc;
 
@@ -443,7 +448,7 @@ static void *e_thread(void *arg)
 	struct map *m = arg;
 	pthread_barrier_wait(&e_bar);
 	int r = swiotlb_map(e_dev, m->buf, m->size, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &m->addr);
-	/* counters: relaxed, test_e() reads them after pthread_join() */
+	/* counters: relaxed, test_max_size_holds_under_concurrency() reads them after pthread_join() */
 	if (r == 0)
 		atomic_fetch_add_explicit(&e_ok, 1, memory_order_relaxed);
 	else if (r == -ENOSPC)
@@ -456,7 +461,7 @@ static void *e_thread(void *arg)
 	return NULL;
 }
 
-static void test_e(void)
+static void test_max_size_holds_under_concurrency(void)
 {
 	/* 256 KiB pool + room for two transient pools of a 64 KiB mapping
 	 * (too little for a grown pool, which is at least one segment). */
@@ -510,13 +515,13 @@ static void test_e(void)
 		WAIT_FOR(mem, st, st.transient_pools == 0 && st.pool_bytes == 256 * 1024, 2000);
 	}
 	struct swiotlb_stats st = util_mem_stats(mem);
-	printf("grow_shrink E: %d rounds of %d racing overflow maps under max_size %zu: "
+	printf("max_size_holds_under_concurrency: %d rounds of %d racing overflow maps under max_size %zu: "
 	       "ok %d, -ENOSPC %d, worst provider peak %" PRIu64 " (round %d), grows %" PRIu64 "\n",
 	       rounds, NE, max, atomic_load_explicit(&e_ok, memory_order_relaxed),
 	       atomic_load_explicit(&e_nospc, memory_order_relaxed), worst, worst_round,
 	       st.grows);
 	if (worst > max) {
-		fprintf(stderr, "test_grow_shrink E: pool memory %" PRIu64 " exceeded max_size %zu "
+		fprintf(stderr, "max_size_holds_under_concurrency: pool memory %" PRIu64 " exceeded max_size %zu "
 			"(concurrent transient/grow creations both passed the max_size check)\n",
 			worst, max);
 		exit(1);
@@ -533,16 +538,16 @@ static void test_e(void)
 int main(void)
 {
 	util_prov_init(&prov, NULL);
-	test_a();
-	printf("grow_shrink: A ok\n");
-	test_b();
-	printf("grow_shrink: B ok\n");
-	test_c();
-	printf("grow_shrink: C ok\n");
-	test_d();
-	printf("grow_shrink: D ok\n");
-	test_e();
-	printf("grow_shrink: E ok\n");
+	test_transient_then_grown_then_shrunk();
+	printf("transient_then_grown_then_shrunk: ok\n");
+	test_max_size_bounds_pool_bytes();
+	printf("max_size_bounds_pool_bytes: ok\n");
+	test_coherent_alloc_pins_grown_pool();
+	printf("coherent_alloc_pins_grown_pool: ok\n");
+	test_provider_failure_counted_map_served();
+	printf("provider_failure_counted_map_served: ok\n");
+	test_max_size_holds_under_concurrency();
+	printf("max_size_holds_under_concurrency: ok\n");
 	printf("test_grow_shrink: OK\n");
 	return 0;
 }
