@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- checks ------------------------------------------------------------ */
@@ -203,7 +204,7 @@ static int suffix_shift(const char *s, unsigned *shift)
 	default: return -EINVAL;
 	}
 	s++;
-	if (*s == '\0' || !strcmp(s, "B") || !strcmp(s, "iB"))
+	if (*s == '\0' || !strcasecmp(s, "B") || !strcasecmp(s, "iB"))
 		return 0;
 	return -EINVAL;
 }

@@ -128,8 +128,8 @@ uint64_t util_hash(const void *p, size_t n);
 
 /*
  * Parse an unsigned size: decimal, 0x hex or 0 octal digits, then at most
- * one suffix: B (bytes), or K, M, G (any case; times 2^10, 2^20, 2^30)
- * optionally followed by "B" or "iB".  Returns 0 and sets *out, or -EINVAL (empty,
+ * one suffix, in any case: B (bytes), or K, M, G (times 2^10, 2^20,
+ * 2^30) optionally followed by B or iB.  Returns 0 and sets *out, or -EINVAL (empty,
  * sign, garbage, bad suffix) or -ERANGE (more than 64 bits); *out is left
  * alone on error.
  */
