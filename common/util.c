@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -152,31 +153,29 @@ uint64_t util_rand_seed(uint64_t seed)
 
 /* ---- byte patterns ----------------------------------------------------- */
 
-uint8_t util_pat(uint64_t seed, size_t i)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + (uint64_t)i * 0xBF58476D1CE4E5B9ull;
-
-	x ^= x >> 29;
-	x *= 0x94D049BB133111EBull;
-	x ^= x >> 32;
-	return (uint8_t)x;
-}
-
 void util_fill(void *p, size_t n, uint64_t seed)
 {
 	uint8_t *b = p;
 
-	for (size_t i = 0; i < n; i++)
-		b[i] = util_pat(seed, i);
+	for (size_t w = 0; w * 8 < n; w++) {
+		uint64_t x = util_pat_word(seed, w);
+
+		for (size_t i = w * 8; i < n && i < w * 8 + 8; i++, x >>= 8)
+			b[i] = (uint8_t)x;
+	}
 }
 
 size_t util_verify(const void *p, size_t n, uint64_t seed)
 {
 	const uint8_t *b = p;
 
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != util_pat(seed, i))
-			return i;
+	for (size_t w = 0; w * 8 < n; w++) {
+		uint64_t x = util_pat_word(seed, w);
+
+		for (size_t i = w * 8; i < n && i < w * 8 + 8; i++, x >>= 8)
+			if (b[i] != (uint8_t)x)
+				return i;
+	}
 	return n;
 }
 
@@ -247,4 +246,19 @@ struct swiotlb_dev_stats util_dev_stats(const struct swiotlb_dev *dev)
 	memset(&st, 0xa5, sizeof(st));
 	CHECK_OK(swiotlb_dev_stats(dev, &st));
 	return st;
+}
+
+/* ---- command lines ----------------------------------------------------- */
+
+void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n\n", stderr);
+	usage(stderr);
+	exit(2);
 }

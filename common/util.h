@@ -20,6 +20,7 @@
  *               mmap one unless told otherwise), counts allocations and
  *               frees, remembers every live range, can fail on demand.
  *   Statistics  util_mem_stats, util_dev_stats: the stats, or exit(1).
+ *   Usage       util_usage_exit: a command-line error, the usage, exit(2).
  *
  * Every function is thread-safe except where its comment says otherwise
  * (the RNG state and util_prov_init/fini belong to their caller).
@@ -66,10 +67,31 @@ void util_check_pat(const char *file, int line, const void *p, size_t n, uint64_
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define UTIL_TSAN 1
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
 #ifndef UTIL_TSAN
 #define UTIL_TSAN 0
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -77,10 +99,31 @@ void util_check_pat(const char *file, int line, const void *p, size_t n, uint64_
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define UTIL_ASAN 1
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
 #ifndef UTIL_ASAN
 #define UTIL_ASAN 0
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
+
 #endif
 
 /*
@@ -116,8 +159,23 @@ uint64_t util_rand_seed(uint64_t seed);
 /* ---- byte patterns ----------------------------------------------------- */
 
 /* Byte i of pattern seed: differs between seeds and between neighbouring
- * bytes, the same on every call. */
-uint8_t util_pat(uint64_t seed, size_t i);
+ * bytes, the same on every call.  Each aligned 8 bytes are one 64-bit
+ * hash of (seed, i / 8), so filling and checking cost one hash per word. */
+static inline uint64_t util_pat_word(uint64_t seed, size_t word)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ull + (uint64_t)word * 0xBF58476D1CE4E5B9ull;
+
+	x ^= x >> 29;
+	x *= 0x94D049BB133111EBull;
+	x ^= x >> 32;
+	return x;
+}
+
+static inline uint8_t util_pat(uint64_t seed, size_t i)
+{
+	return (uint8_t)(util_pat_word(seed, i / 8) >> (i % 8 * 8));
+}
+
 void util_fill(void *p, size_t n, uint64_t seed);
 /* Index of the first byte that is not pattern seed, or n if all are. */
 size_t util_verify(const void *p, size_t n, uint64_t seed);
@@ -191,5 +249,12 @@ struct util_range *util_prov_ranges(struct util_prov *up, size_t *n);
  * shows. */
 struct swiotlb_stats util_mem_stats(const struct swiotlb_mem *mem);
 struct swiotlb_dev_stats util_dev_stats(const struct swiotlb_dev *dev);
+
+/* ---- command lines ----------------------------------------------------- */
+
+/* Print "prog: message", a blank line and usage(stderr), then exit(2):
+ *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
+__attribute__((format(printf, 3, 4)))
+_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
 
 #endif

@@ -88,19 +88,7 @@ static void usage(FILE *f)
 }
 
 /* Print a command-line error, the usage, and exit 2. */
-__attribute__((format(printf, 1, 2)))
-static _Noreturn void bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	usage(stderr);
-	exit(2);
-}
+#define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__)
 
 /* An unsigned number, with a K/M/G suffix where the option is a size
  * (util_parse_size); exits 2 on garbage, a sign or overflow. */
@@ -379,7 +367,13 @@ static unsigned device_poll(struct queue *q)
 		uint32_t cp = atomic_load_explicit(&r->cq_prod, memory_order_relaxed);
 		struct dma_cqe *c = &r->cq[cp % RING_SLOTS];
 		uint64_t csum;
-		int st = device_dma(q, addr, len, dir, id, &csum);
+		int st;
+
+		/* The entry is read: free it before completing the request, or
+		 * the driver could reuse the request's tag and find the ring
+		 * full.  Pairs with the acquire load of sq_cons in post(). */
+		atomic_store_explicit(&r->sq_cons, cons + 1, memory_order_release);
+		st = device_dma(q, addr, len, dir, id, &csum);
 
 		atomic_store_explicit(&c->id, id, memory_order_relaxed);
 		atomic_store_explicit(&c->status, st, memory_order_relaxed);
@@ -388,8 +382,6 @@ static unsigned device_poll(struct queue *q)
 		 * with the acquire load of cq_prod in completion_poll(). */
 		atomic_store_explicit(&r->cq_prod, cp + 1, memory_order_release);
 	}
-	/* pairs with the acquire load of sq_cons in post() */
-	atomic_store_explicit(&r->sq_cons, cons, memory_order_release);
 	return n;
 }
 
