@@ -62,68 +62,22 @@ void util_check_pat(const char *file, int line, const void *p, size_t n, uint64_
 
 /* ---- sanitizers -------------------------------------------------------- */
 
-#if defined(__SANITIZE_THREAD__)
-#define UTIL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UTIL_TSAN 1
-/* ---- command lines ----------------------------------------------------- */
-
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
+#if defined(__has_feature)
+#define UTIL_HAS_FEATURE(x) __has_feature(x)
+#else
+#define UTIL_HAS_FEATURE(x) 0
 #endif
-/* ---- command lines ----------------------------------------------------- */
 
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
-#endif
-#ifndef UTIL_TSAN
+#if defined(__SANITIZE_THREAD__) || UTIL_HAS_FEATURE(thread_sanitizer)
+#define UTIL_TSAN 1
+#else
 #define UTIL_TSAN 0
-/* ---- command lines ----------------------------------------------------- */
-
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || UTIL_HAS_FEATURE(address_sanitizer)
 #define UTIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UTIL_ASAN 1
-/* ---- command lines ----------------------------------------------------- */
-
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
-#endif
-/* ---- command lines ----------------------------------------------------- */
-
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
-#endif
-#ifndef UTIL_ASAN
+#else
 #define UTIL_ASAN 0
-/* ---- command lines ----------------------------------------------------- */
-
-/* Print "prog: message", a blank line and usage(stderr), then exit(2):
- *   #define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__) */
-__attribute__((format(printf, 3, 4)))
-_Noreturn void util_usage_exit(const char *prog, void (*usage)(FILE *f), const char *fmt, ...);
-
 #endif
 
 /*
