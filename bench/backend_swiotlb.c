@@ -55,7 +55,8 @@ static void *sw_create(const struct peer_cfg *cfg)
 	c->dev = swiotlb_dev_create(c->mem, &dc);
 	if (!c->dev) {
 		fprintf(stderr, "swiotlb_dev_create: %s\n", strerror(errno));
-		swiotlb_mem_destroy(c->mem);
+		if (swiotlb_mem_destroy(c->mem))
+			fprintf(stderr, "swiotlb_mem_destroy failed\n");
 		free(c);
 		return NULL;
 	}

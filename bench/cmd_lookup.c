@@ -265,16 +265,22 @@ static void lk_report(struct jw *w, const struct lk_env *e, const struct lk_res 
 		lk_report_json(w, e, res);
 }
 
-static void lk_teardown(struct lk_env *e)
+/* 1 when the library refused to destroy something. */
+static int lk_teardown(struct lk_env *e)
 {
+	int rc = 0;
+
 	lookup_linear_destroy(e->lin);
 	lookup_critnib_destroy(e->crit);
 	free(e->r);
-	swiotlb_dev_destroy(e->never);
-	swiotlb_dev_destroy(e->dev);
-	swiotlb_mem_destroy(e->mem);
+	if (swiotlb_dev_destroy(e->never) || swiotlb_dev_destroy(e->dev) ||
+	    swiotlb_mem_destroy(e->mem)) {
+		fprintf(stderr, "lookup: destroy failed\n");
+		rc = 1;
+	}
 	util_prov_fini(&e->prov);
 	bench_region_free(e->priv, e->priv_len);
+	return rc;
 }
 
 int cmd_lookup(struct jw *w)
@@ -300,7 +306,7 @@ int cmd_lookup(struct jw *w)
 		lk_measure_all(e, res);
 		rc |= lk_check(e, res);
 		lk_report(w, e, res);
-		lk_teardown(e);
+		rc |= lk_teardown(e);
 	}
 	if (w)
 		jw_close(w, ']');

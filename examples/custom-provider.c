@@ -73,9 +73,9 @@ int main(void)
 	if (addr < DEV_BASE || addr >= DEV_BASE + REGION_SIZE ||
 	    memcmp(mem_region + (addr - DEV_BASE), msg, sizeof(msg)))
 		return 1;
-	swiotlb_unmap(dev, addr, sizeof(msg), SWIOTLB_TO_DEVICE, 0);
-	swiotlb_dev_destroy(dev);
-	swiotlb_mem_destroy(mem);
+	if (swiotlb_unmap(dev, addr, sizeof(msg), SWIOTLB_TO_DEVICE, 0) ||
+	    swiotlb_dev_destroy(dev) || swiotlb_mem_destroy(mem))
+		return 1;
 	printf("provider: %u alloc, %u free\n", r.allocs, r.frees);
 	return r.allocs == 1 && r.frees == 1 ? 0 : 1;
 }

@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * device-thread: map on one thread, let a device thread work on the bounce
- * buffers, unmap on a third thread.
- *
- * The submitter maps each request and posts its bounce address on a ring;
- * the device thread inverts every byte at that address and posts the
- * request on a completion ring; the completion thread unmaps (copying the
- * result back) and checks it.  Each ring's index is stored with release
+ * device-thread: map on one thread, work on the bounce buffers on a device
+ * thread, unmap on a third.  The submitter maps each request and posts its
+ * bounce address on a ring; the device inverts every byte there and posts
+ * the request on a completion ring; the completion thread unmaps (copying
+ * the result back) and checks it.  A ring's index is stored with release
  * and read with acquire, so what one thread wrote is seen by the next.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <swiotlb.h>
 
 #define NREQ 256
@@ -83,15 +82,13 @@ int main(void)
 	void *bad;
 
 	dev = mem ? swiotlb_dev_create(mem, &dc) : NULL;
-	if (!dev)
+	if (!dev || pthread_create(&dt, NULL, device, NULL) ||
+	    pthread_create(&ct, NULL, completion, NULL))
 		return 1;
-	pthread_create(&dt, NULL, device, NULL);
-	pthread_create(&ct, NULL, completion, NULL);
 	for (unsigned id = 0; id < NREQ; id++) {
 		swiotlb_addr_t addr;
 
-		for (int i = 0; i < LEN; i++)
-			bufs[id][i] = (unsigned char)id;
+		memset(bufs[id], (int)id, LEN);
 		if (swiotlb_map(dev, bufs[id], LEN, SWIOTLB_BIDIRECTIONAL, 0, &addr))
 			return 1;
 		post(&submitted, addr, id);
@@ -99,7 +96,5 @@ int main(void)
 	pthread_join(dt, NULL);
 	pthread_join(ct, &bad);
 	printf("%d requests, %ld wrong bytes or failed unmaps\n", NREQ, (long)bad);
-	swiotlb_dev_destroy(dev);
-	swiotlb_mem_destroy(mem);
-	return bad ? 1 : 0;
+	return bad || swiotlb_dev_destroy(dev) || swiotlb_mem_destroy(mem);
 }

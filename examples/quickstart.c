@@ -40,12 +40,14 @@ int main(void)
 		return 1;
 	}
 
-	/* Device: writes at the address it was given (min_align_mask 4095
-	 * keeps the buffer's offset in its 4 KiB page). */
+	/* min_align_mask 4095: the bounce buffer has the same offset in its
+	 * 4 KiB page as the buffer (what NVMe needs). */
 	if ((addr & 4095) != ((uintptr_t)data & 4095)) {
 		fprintf(stderr, "offset in page not kept\n");
 		return 1;
 	}
+
+	/* Device: writes at the address it was given. */
 	bounce = swiotlb_addr_to_cpu(dev, addr);
 	memset(bounce, 0xab, 5000);
 
@@ -62,11 +64,12 @@ int main(void)
 		}
 	}
 
-	swiotlb_mem_stats(mem, &st);
+	if (swiotlb_mem_stats(mem, &st))
+		return 1;
 	printf("%llu map(s), %llu bytes copied back, %llu of %llu slots in use\n",
 	       (unsigned long long)st.maps, (unsigned long long)st.bytes_from_device,
 	       (unsigned long long)st.used_slots, (unsigned long long)st.total_slots);
-	swiotlb_dev_destroy(dev);
-	swiotlb_mem_destroy(mem);
+	if (swiotlb_dev_destroy(dev) || swiotlb_mem_destroy(mem))
+		return 1;
 	return 0;
 }

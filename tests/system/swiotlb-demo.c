@@ -960,10 +960,10 @@ int main(int argc, char **argv)
 	pthread_join(dev_th, NULL);
 	pthread_join(cpl_th, NULL);
 	run_s = now_s() - t0;
-	swiotlb_mem_stats(d.mem, &before_idle);
+	before_idle = util_mem_stats(d.mem);
 	progress(&d, run_s);
 	idle_s = wait_for_shrink(&d);
-	swiotlb_mem_stats(d.mem, &end);
+	end = util_mem_stats(d.mem);
 	report(&d, &end, &before_idle, run_s, idle_s);
 	teardown(&d);
 	/* relaxed: ordered by the pthread_join()s above */
