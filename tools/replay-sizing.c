@@ -45,7 +45,7 @@ struct cap_cfg {
 };
 
 struct cap_res {
-	uint64_t failed, hiwater;
+	uint64_t failed;
 	uint64_t peak_pool_bytes, peak_pools, grows, growth_failures;
 	uint64_t transient_created, peak_transient_live;
 	uint64_t growth_waits, growth_wait_timeouts;
@@ -266,7 +266,6 @@ static int cap_replay(struct cap *c, const struct cap_cfg *cfg, struct cap_res *
 		}
 	}
 	if (swiotlb_mem_stats(c->mem, &st) == 0) {
-		res->hiwater = st.hiwater_slots;
 		res->grows = st.grows;
 		res->growth_failures = st.growth_failures;
 		res->transient_created = st.transient_created;
@@ -279,7 +278,7 @@ static int cap_replay(struct cap *c, const struct cap_cfg *cfg, struct cap_res *
 /* ------------------------------------------------------------------ */
 
 /* Does a static pool of 'size' serve every map?  1 yes, 0 no, -1 error. */
-static int serves(struct cap *c, unsigned seg, bool strict, size_t size, uint64_t *hiwater)
+static int serves(struct cap *c, unsigned seg, bool strict, size_t size)
 {
 	struct cap_cfg cfg = { .size = size, .seg_slots = seg, .strict = strict,
 			       .stop_on_fail = true };
@@ -287,8 +286,6 @@ static int serves(struct cap *c, unsigned seg, bool strict, size_t size, uint64_
 
 	if (cap_replay(c, &cfg, &res))
 		return -1;
-	if (!res.failed && hiwater)
-		*hiwater = res.hiwater;
 	return !res.failed;
 }
 
@@ -297,7 +294,7 @@ static int bisect(struct cap *c, struct static_size *r, size_t fail, size_t ok, 
 {
 	while (ok - fail > step) {
 		size_t mid = fail + (ok - fail) / step / 2 * step;
-		int s = serves(c, r->seg_slots, r->strict, mid, &r->hiwater_slots);
+		int s = serves(c, r->seg_slots, r->strict, mid);
 
 		if (s < 0)
 			return -1;
@@ -307,7 +304,7 @@ static int bisect(struct cap *c, struct static_size *r, size_t fail, size_t ok, 
 			fail = mid;
 	}
 	r->size = ok;
-	return serves(c, r->seg_slots, r->strict, ok, &r->hiwater_slots) < 0 ? -1 : 0;
+	return 0;
 }
 
 /*
@@ -327,7 +324,7 @@ static int static_search(struct cap *c, const struct load *load, struct static_s
 	size = size < step ? step : size;
 	r->lower_bound = size;
 	for (unsigned i = 0; i < LINEAR_TRIES && size <= c->o->search_max; i++, size += step) {
-		s = serves(c, r->seg_slots, r->strict, size, &r->hiwater_slots);
+		s = serves(c, r->seg_slots, r->strict, size);
 		if (s < 0)
 			return -1;
 		if (s) {
@@ -340,7 +337,7 @@ static int static_search(struct cap *c, const struct load *load, struct static_s
 		size = fail * 2 > c->o->search_max ? c->o->search_max / step * step : fail * 2;
 		if (size <= fail)
 			break;
-		s = serves(c, r->seg_slots, r->strict, size, &r->hiwater_slots);
+		s = serves(c, r->seg_slots, r->strict, size);
 		if (s < 0)
 			return -1;
 		if (s) {
@@ -481,8 +478,7 @@ static void print_static(FILE *f, const struct static_size *r)
 		fprintf(f, "none up to --search-max serves every map\n");
 		return;
 	}
-	fprintf(f, "%zu KiB (%zu slots), hiwater %" PRIu64 " slots; %s\n", r->size >> 10,
-		r->size / SWIOTLB_SLOT_SIZE, r->hiwater_slots,
+	fprintf(f, "%zu KiB (%zu slots); %s\n", r->size >> 10, r->size / SWIOTLB_SLOT_SIZE,
 		r->exhaustive ? "every size from the lower bound up was tried" :
 		"found by bisection (assumes a larger pool never serves less)");
 }
@@ -501,7 +497,7 @@ void sizing_print(FILE *f, const struct opts *o, const struct sizing *s)
 {
 	fprintf(f, "sizing: %u areas, min_align_mask 0x%x, maps %s; %u capacity replays in"
 		" %.1f s\n", s->areas, o->min_align, s->pinned ? "pinned to the trace's CPUs" :
-		"NOT pinned (fewer than 2 usable CPUs: area choice differs from the kernel's)",
+		"NOT pinned (--no-pin or one usable CPU: areas are not chosen as the kernel did)",
 		s->runs, s->secs);
 	for (unsigned i = 0; i < s->nstatic; i += 2) {
 		fprintf(f, "  smallest static pool, %u-slot segments (largest map %u KiB); lower"
@@ -535,10 +531,10 @@ void sizing_print(FILE *f, const struct opts *o, const struct sizing *s)
 static void json_static(FILE *f, const struct static_size *r, bool last)
 {
 	fprintf(f, "   {\"segment_slots\": %u, \"placement\": \"%s\", \"found\": %s,"
-		" \"exhaustive\": %s, \"lower_bound\": %zu, \"size\": %zu, \"hiwater_slots\": %"
-		PRIu64 "}%s\n", r->seg_slots, r->strict ? "strict_cursor" : "default",
-		r->found ? "true" : "false", r->exhaustive ? "true" : "false", r->lower_bound,
-		r->found ? r->size : 0, r->hiwater_slots, last ? "" : ",");
+		" \"exhaustive\": %s, \"lower_bound\": %zu, \"size\": %zu}%s\n", r->seg_slots,
+		r->strict ? "strict_cursor" : "default", r->found ? "true" : "false",
+		r->exhaustive ? "true" : "false", r->lower_bound, r->found ? r->size : 0,
+		last ? "" : ",");
 }
 
 static void json_dyn(FILE *f, const struct dyn_size *d, bool last)

@@ -119,8 +119,6 @@ struct static_size {
 	bool exhaustive;       /* every size from the lower bound was tried */
 	size_t lower_bound;    /* peak live slots rounded up: no smaller pool can work */
 	size_t size;           /* smallest size that served every map */
-	unsigned runs;
-	uint64_t hiwater_slots;/* at that size */
 };
 
 struct dyn_size {
