@@ -65,7 +65,7 @@ static void usage(FILE *f)
 "      --areas N       areas of every pool (default: the trace's areaN_used\n"
 "                      columns, else 2; a power of two)\n"
 "      --hot-cursor    library default placement (hot slot reuse) instead of\n"
-"                      strict_cursor, the kernel's (%s)\n"
+"                      strict_cursor, the kernel's placement (see below)\n"
 "      --min-align M   devices' min_align_mask (default 0xfff)\n"
 "      --pin / --no-pin  run each map on the trace's CPU (row cpu %% online\n"
 "                      CPUs); default on when 2+ CPUs are usable\n"
@@ -93,7 +93,10 @@ static void usage(FILE *f)
 "correctness check failed; 2 usage or input error; 3 capacity shortfall:\n"
 "maps failed for lack of slots in --pool-size (all else correct); 4 the trace\n"
 "has only swiotlb_bounced lines (a size histogram, no lifetimes, no sizing);\n"
-"77 --skip-missing and TRACE is absent.\n", prog, KERNEL_PLACEMENT);
+"77 --skip-missing and TRACE is absent.\n"
+"\n"
+"strict_cursor reproduces %s.\n"
+"Sizing, exit codes and the output's numbers: docs/SIZING.md.\n", prog, KERNEL_PLACEMENT);
 }
 
 __attribute__((format(printf, 1, 2)))

@@ -101,3 +101,25 @@ expect_test(capture_probes_portable "REGEX=dev=\\$arg1:x64 orig=\\$arg2:x64.*att
   "NOT_REGEX=%[a-z]|@io_tlb" -- ${CAPTURE} --portable --print-probes)
 expect_test(capture_dry_run "REGEX=kprobe_events.*events/swtlb/enable.*PHASE start.*sleep 3.*gzip > out.txt.gz.*-o out.csv.gz"
   -- ${CAPTURE} --dry-run --tracefs /nonexistent-tracefs -o out -s 3)
+
+# The kernel's CoCo default (6% of RAM, clamped to 64M..1G, power of two)
+# on the small trace: below the clamp, inside it, above it.
+if(Python3_Interpreter_FOUND)
+  foreach(case "512M;67108864" "2G;134217728" "32G;1073741824")
+    list(GET case 0 ram)
+    list(GET case 1 want)
+    expect_test(sizing_coco_${ram}
+      "JSON_CHECK=d['sizing']['coco_default']['size'] == ${want} and d['sizing']['coco_default']['serves']"
+      -- ${REPLAY} --no-pin --no-check --ram ${ram} --json ${TOOLS_DATA}/mini.csv)
+  endforeach()
+endif()
+
+# The static search is honest: for each placement the reported size serves
+# every map and one segment less does not (checked by the byte-verified
+# replay), on a generated trace that strict_cursor fragments.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME sizing_search_honest
+    COMMAND ${Python3_EXECUTABLE} ${TOOLS_TESTS}/sizing_search.py ${CMAKE_CURRENT_BINARY_DIR}
+            ${CMAKE_CROSSCOMPILING_EMULATOR} -- $<TARGET_FILE:swiotlb-replay>)
+  set_tests_properties(sizing_search_honest PROPERTIES TIMEOUT 120)
+endif()
