@@ -362,7 +362,8 @@ static int dynamic_run(struct cap *c, bool strict, struct dyn_size *d)
 		return -1;
 	*d = (struct dyn_size){ .strict = strict, .start_size = c->o->start_size,
 				.max_size = c->o->max_size,
-				.peak_pool_bytes = res.peak_pool_bytes, .peak_pools = res.peak_pools,
+				.peak_pool_bytes = res.peak_pool_bytes,
+				.peak_pools = res.peak_pools,
 				.grows = res.grows, .growth_failures = res.growth_failures,
 				.transient_created = res.transient_created,
 				.peak_transient_live = res.peak_transient_live,
@@ -450,6 +451,7 @@ int sizing_run(const struct opts *o, const struct trace *t, struct sizing *s)
 
 	memset(s, 0, sizeof(*s));
 	s->areas = o->areas;
+	s->kernel_failed = t->counts[OP_MAP_FAILED];
 	trace_load_peaks(t, o->min_align, &s->load);
 	cpus_init(&c.cpus, o->pin);
 	if (posix_memalign((void **)&c.src, SRC_ALIGN, len)) {
@@ -499,6 +501,9 @@ void sizing_print(FILE *f, const struct opts *o, const struct sizing *s)
 		" %.1f s\n", s->areas, o->min_align, s->pinned ? "pinned to the trace's CPUs" :
 		"NOT pinned (--no-pin or one usable CPU: areas are not chosen as the kernel did)",
 		s->runs, s->secs);
+	if (s->kernel_failed)
+		fprintf(f, "  the kernel failed %" PRIu64 " maps of the trace: they have no lifetime"
+			" in it and are not part of the sizing\n", s->kernel_failed);
 	for (unsigned i = 0; i < s->nstatic; i += 2) {
 		fprintf(f, "  smallest static pool, %u-slot segments (largest map %u KiB); lower"
 			" bound (peak live slots) %zu KiB:\n", s->st[i].seg_slots,
@@ -506,7 +511,8 @@ void sizing_print(FILE *f, const struct opts *o, const struct sizing *s)
 		print_static(f, &s->st[i]);
 		print_static(f, &s->st[i + 1]);
 	}
-	fprintf(f, "  dynamic memory from %zu KiB (grow size: library default", o->start_size >> 10);
+	fprintf(f, "  dynamic memory from %zu KiB (grow size: library default",
+		o->start_size >> 10);
 	if (o->max_size)
 		fprintf(f, ", max_size %zu KiB", o->max_size >> 10);
 	fprintf(f, "; growth awaited after a map that needed a transient pool):\n");
@@ -515,8 +521,8 @@ void sizing_print(FILE *f, const struct opts *o, const struct sizing *s)
 	if (!s->have_coco)
 		return;
 	fprintf(f, "  kernel CoCo default for %" PRIu64 " MiB RAM: 6%% = %" PRIu64 " KiB, clamped"
-		" to 64M..1G = %" PRIu64 " KiB, power of two = %" PRIu64 " MiB: %s", s->coco.ram >> 20,
-		s->coco.pct6 >> 10, s->coco.clamped >> 10, s->coco.size >> 20,
+		" to 64M..1G = %" PRIu64 " KiB, power of two = %" PRIu64 " MiB: %s",
+		s->coco.ram >> 20, s->coco.pct6 >> 10, s->coco.clamped >> 10, s->coco.size >> 20,
 		s->coco.covers ? "serves every map" : "does NOT serve the trace");
 	if (!s->coco.covers)
 		fprintf(f, " (%" PRIu64 " maps failed)", s->coco.failed_maps);
@@ -561,8 +567,8 @@ void sizing_json(FILE *f, const struct sizing *s)
 	if (s->have_coco)
 		fprintf(f, ",\n  \"coco_default\": {\"ram\": %" PRIu64 ", \"six_percent\": %" PRIu64
 			", \"clamped\": %" PRIu64 ", \"size\": %" PRIu64 ", \"serves\": %s,"
-			" \"failed_maps\": %" PRIu64 "}", s->coco.ram, s->coco.pct6, s->coco.clamped,
-			s->coco.size, s->coco.covers ? "true" : "false", s->coco.failed_maps);
+			" \"failed_maps\": %" PRIu64 "}", s->coco.ram, s->coco.pct6,
+			s->coco.clamped, s->coco.size, s->coco.covers ? "true" : "false", s->coco.failed_maps);
 	fprintf(f, "\n },\n");
 }
 

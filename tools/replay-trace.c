@@ -286,7 +286,8 @@ static int load_rows(struct input *in, const struct header *h, uint64_t limit,
 			continue;
 		if (parse_row(t, h, line, &e)) {
 			if (t->bad_rows++ < 5)
-				fprintf(stderr, "%s: line %" PRIu64 ": malformed row\n", prog, lineno);
+				fprintf(stderr, "%s: line %" PRIu64 ": malformed row\n", prog,
+					lineno);
 			continue;
 		}
 		if (trace_push(t, &e)) {

@@ -147,6 +147,7 @@ struct sizing {
 	struct coco_size coco;
 	unsigned runs;
 	bool pinned;
+	uint64_t kernel_failed;  /* map_failed rows: not sized (no lifetime) */
 	double secs;
 };
 

@@ -247,7 +247,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1)
 		parse_one(c, o, argv);
 	if (optind != argc - 1)
-		bad_usage(optind >= argc ? "no trace file given" : "more than one trace file given");
+		bad_usage(optind >= argc ? "no trace file given" :
+			  "more than one trace file given");
 	o->trace = argv[optind];
 	check_opts(o);
 }
@@ -520,7 +521,8 @@ static ssize_t find_range(const struct replay *rp, const struct event *e)
 	for (size_t i = 0; i < rp->nlive; i++) {
 		const struct live *l = &rp->live[i];
 
-		if (l->dev == e->dev && tlb >= l->ktlb && tlb - l->ktlb <= l->size && len <= l->size - (tlb - l->ktlb))
+		if (l->dev == e->dev && tlb >= l->ktlb && tlb - l->ktlb <= l->size &&
+		    len <= l->size - (tlb - l->ktlb))
 			return (ssize_t)i;
 	}
 	return -1;
@@ -592,7 +594,8 @@ static int check_map(struct replay *rp, const struct event *e, struct live *l)
 	}
 	slot = ((l->addr - rp->pool_addr) >> SWIOTLB_SLOT_SHIFT) - pad;
 	if (l->addr < rp->pool_addr || slot >= area_slots * rp->o.areas) {
-		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " outside the pool", l->addr);
+		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " outside the pool",
+		      l->addr);
 		return -1;
 	}
 	l->area = (unsigned)(slot / area_slots);
@@ -666,7 +669,8 @@ static void do_map(struct replay *rp, const struct event *e)
 		err = swiotlb_map_align(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
 					e->align_mask, &l.addr);
 	else
-		err = swiotlb_map(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs, &l.addr);
+		err = swiotlb_map(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
+				  &l.addr);
 	if (err == -ENOSPC) {
 		nospace_add(rp, e);
 		chunk_put(&rp->chunks, l.chunk, l.chunk_len);
@@ -764,9 +768,11 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 		fill(src + off, len, DEV_SEED(e->seq));
 	s0 = take_snap(dst, l->size, off, len);
 	if (to_cpu)
-		err = swiotlb_sync_for_cpu(DEV(rp, l), l->addr + off, len, (enum swiotlb_dir)e->dir);
+		err = swiotlb_sync_for_cpu(DEV(rp, l), l->addr + off, len,
+					   (enum swiotlb_dir)e->dir);
 	else
-		err = swiotlb_sync_for_device(DEV(rp, l), l->addr + off, len, (enum swiotlb_dir)e->dir);
+		err = swiotlb_sync_for_device(DEV(rp, l), l->addr + off, len,
+					      (enum swiotlb_dir)e->dir);
 	rp->r.syncs_done++;
 	if (err) {
 		failf(rp, &rp->r.sync_errors, e, "sync: %s", swiotlb_strerror(err));
