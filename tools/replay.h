@@ -30,7 +30,8 @@ enum {
 
 /* The placement that strict_cursor reproduces (report header, docs). */
 #define KERNEL_PLACEMENT \
-	"Linux v6.6+ swiotlb_area_find_slots() (cursor rule of v6.3+, alignment rules of v6.9)"
+	"the slot search of Linux v6.9+ (swiotlb_area_find_slots); v6.6-v6.8 place the " \
+	"same when a device has a min_align_mask and no alloc_align_mask (e.g. NVMe)"
 
 #define MAX_AREAS 8
 #define MAX_DEVS 256
