@@ -173,8 +173,8 @@ static unsigned parse_areas(const char *s)
 {
 	uint64_t v = parse_num("--areas", s, false);
 
-	if (!v || (v & (v - 1)) || v > MAX_AREAS)
-		bad_usage("--areas: a power of two up to %u, got '%s'", MAX_AREAS, s);
+	if (!v || (v & (v - 1)) || v > 1024)
+		bad_usage("--areas: a power of two up to 1024, got '%s'", s);
 	return (unsigned)v;
 }
 
