@@ -34,6 +34,7 @@
  * growth from --start-size, and the kernel's CoCo default for --ram.
  */
 #include "replay.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,35 +113,19 @@ static _Noreturn void bad_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* Unsigned number (0x.. allowed), optional K/M/G suffix; exits 2 on junk. */
-static uint64_t parse_num(const char *opt, const char *s, bool suffix)
+/* Unsigned number (0x.. allowed), optional K/M/G/T suffix (common/:
+ * util_parse_size()); exits 2 on junk or overflow. */
+static uint64_t parse_num(const char *opt, const char *s)
 {
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
+	uint64_t v;
+	int rc = util_parse_size(s, &v);
 
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		bad_usage("%s: invalid number '%s'", opt, s);
-	v = strtoull(s, &end, 0);
-	if (errno)
-		bad_usage("%s: invalid number '%s'", opt, s);
-	if (suffix && *end) {
-		switch (*end++) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		default: bad_usage("%s: invalid size '%s'", opt, s);
-		}
-		if (!strcmp(end, "iB") || !strcmp(end, "B"))
-			end += strlen(end);
-		if (v > (UINT64_MAX >> shift))
-			bad_usage("%s: too large '%s'", opt, s);
-	}
-	if (*end)
-		bad_usage("%s: invalid number '%s'", opt, s);
-	return (uint64_t)v << shift;
+	if (rc == -ERANGE)
+		bad_usage("%s: too large '%s'", opt, s);
+	if (rc < 0)
+		bad_usage("%s: invalid size '%s' (a number, 0x.. allowed, optional K/M/G/T)",
+			  opt, s);
+	return v;
 }
 
 enum { OPT_POOL = 256, OPT_AREAS, OPT_LIMIT, OPT_PIN, OPT_NOPIN, OPT_JSON,
@@ -171,7 +156,7 @@ static const struct option longopts[] = {
 
 static unsigned parse_areas(const char *s)
 {
-	uint64_t v = parse_num("--areas", s, false);
+	uint64_t v = parse_num("--areas", s);
 
 	if (!v || (v & (v - 1)) || v > 1024)
 		bad_usage("--areas: a power of two up to 1024, got '%s'", s);
@@ -180,7 +165,7 @@ static unsigned parse_areas(const char *s)
 
 static uint32_t parse_min_align(const char *s)
 {
-	uint64_t v = parse_num("--min-align", s, false);
+	uint64_t v = parse_num("--min-align", s);
 
 	if (v > 0xffff || (v & (v + 1)))
 		bad_usage("--min-align: 2^n-1 up to 0xffff, got '%s'", s);
@@ -190,22 +175,22 @@ static uint32_t parse_min_align(const char *s)
 static void parse_one(int c, struct opts *o, char **argv)
 {
 	switch (c) {
-	case OPT_POOL: o->pool_size = parse_num("--pool-size", optarg, true); break;
+	case OPT_POOL: o->pool_size = parse_num("--pool-size", optarg); break;
 	case OPT_AREAS: o->areas = parse_areas(optarg); o->areas_given = true; break;
-	case OPT_LIMIT: o->limit = parse_num("--limit", optarg, false); break;
+	case OPT_LIMIT: o->limit = parse_num("--limit", optarg); break;
 	case OPT_PIN: o->pin = 1; break;
 	case OPT_NOPIN: o->pin = 0; break;
 	case OPT_JSON: o->json = optarg ? optarg : "-"; break;
-	case OPT_BASE: o->pool_base = parse_num("--pool-base", optarg, false); break;
+	case OPT_BASE: o->pool_base = parse_num("--pool-base", optarg); break;
 	case OPT_MINALIGN: o->min_align = parse_min_align(optarg); break;
 	case OPT_HOT: o->hot_cursor = true; break;
 	case OPT_SKIP: o->skip_missing = true; break;
 	case OPT_NOCHECK: o->no_check = true; break;
 	case OPT_NOSIZING: o->no_sizing = true; break;
-	case OPT_START: o->start_size = parse_num("--start-size", optarg, true); break;
-	case OPT_MAXSIZE: o->max_size = parse_num("--max-size", optarg, true); break;
-	case OPT_RAM: o->ram = parse_num("--ram", optarg, true); break;
-	case OPT_SEARCHMAX: o->search_max = parse_num("--search-max", optarg, true); break;
+	case OPT_START: o->start_size = parse_num("--start-size", optarg); break;
+	case OPT_MAXSIZE: o->max_size = parse_num("--max-size", optarg); break;
+	case OPT_RAM: o->ram = parse_num("--ram", optarg); break;
+	case OPT_SEARCHMAX: o->search_max = parse_num("--search-max", optarg); break;
 	case 'q': o->quiet = true; break;
 	case 'h': usage(stdout); exit(EXIT_OK);
 	case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
@@ -420,34 +405,6 @@ static void failf(struct replay *rp, uint64_t *counter, const struct event *e,
 	fputc('\n', stderr);
 }
 
-/* Pattern bytes: original data and device data differ by seed. */
-static inline uint8_t pat(uint64_t seed, uint64_t i)
-{
-	return (uint8_t)((seed * 0x9E3779B1u >> 7) + i * 131u + (i >> 9) * 7u);
-}
-
-static void fill(uint8_t *p, uint64_t n, uint64_t seed)
-{
-	for (uint64_t i = 0; i < n; i++)
-		p[i] = pat(seed, i);
-}
-
-static bool check_pat(const uint8_t *p, uint64_t n, uint64_t seed)
-{
-	for (uint64_t i = 0; i < n; i++)
-		if (p[i] != pat(seed, i))
-			return false;
-	return true;
-}
-
-static uint64_t hash(const uint8_t *p, uint64_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (uint64_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
 
 static bool guards_ok(const struct live *l)
 {
@@ -664,7 +621,7 @@ static void do_map(struct replay *rp, const struct event *e)
 	l.buf = l.chunk + PAGE + page_off;
 	memset(l.buf - GUARD, GUARD_BYTE, GUARD);
 	memset(l.buf + l.size, GUARD_BYTE, GUARD);
-	fill(l.buf, l.size, e->seq);
+	util_fill(l.buf, l.size, e->seq);
 	if (e->align_mask)
 		err = swiotlb_map_align(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
 					e->align_mask, &l.addr);
@@ -718,16 +675,16 @@ static void do_unmap(struct replay *rp, const struct event *e)
 		uint8_t *b = swiotlb_addr_to_cpu(DEV(rp, l), l->addr);
 
 		if (b)
-			fill(b, l->size, DEV_SEED(e->seq)); /* the device's DMA */
+			util_fill(b, l->size, DEV_SEED(e->seq)); /* the device's DMA */
 	}
 	if (!copy_back)
-		before = hash(l->buf, l->size);
+		before = util_hash(l->buf, l->size);
 	err = swiotlb_unmap(DEV(rp, l), l->addr, l->size, (enum swiotlb_dir)l->dir, attrs);
 	rp->r.unmaps++;
 	if (err) {
 		failf(rp, &rp->r.unmap_errors, e, "unmap: %s", swiotlb_strerror(err));
-	} else if (copy_back ? !check_pat(l->buf, l->size, DEV_SEED(e->seq))
-			     : hash(l->buf, l->size) != before) {
+	} else if (copy_back ? !(util_verify(l->buf, l->size, DEV_SEED(e->seq)) == l->size)
+			     : util_hash(l->buf, l->size) != before) {
 		failf(rp, &rp->r.data_errors, e, "original after unmap (dir %d, %s)", l->dir,
 		      copy_back ? "device data expected" : "must be unchanged");
 	}
@@ -742,8 +699,8 @@ struct snap { uint64_t pre, mid, post; };
 
 static struct snap take_snap(const uint8_t *p, uint64_t size, uint64_t off, uint64_t len)
 {
-	return (struct snap){ hash(p, off), hash(p + off, len),
-			      hash(p + off + len, size - off - len) };
+	return (struct snap){ util_hash(p, off), util_hash(p + off, len),
+			      util_hash(p + off + len, size - off - len) };
 }
 
 /* A standalone sync of [off, off+len) of live mapping l.  The side that is
@@ -765,7 +722,7 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 		return;
 	}
 	if (copies)
-		fill(src + off, len, DEV_SEED(e->seq));
+		util_fill(src + off, len, DEV_SEED(e->seq));
 	s0 = take_snap(dst, l->size, off, len);
 	if (to_cpu)
 		err = swiotlb_sync_for_cpu(DEV(rp, l), l->addr + off, len,
@@ -780,7 +737,7 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 	}
 	s1 = take_snap(dst, l->size, off, len);
 	if (s0.pre != s1.pre || s0.post != s1.post ||
-	    (copies ? !check_pat(dst + off, len, DEV_SEED(e->seq)) : s0.mid != s1.mid))
+	    (copies ? !(util_verify(dst + off, len, DEV_SEED(e->seq)) == len) : s0.mid != s1.mid))
 		failf(rp, &rp->r.data_errors, e, "sync_%s dir %d [%" PRIu64 ", +%" PRIu64
 		      ") copied wrong bytes", to_cpu ? "cpu" : "dev", e->dir, off, len);
 }
