@@ -55,6 +55,7 @@
 #include <urcu/list.h>
 
 #include "swiotlb.h"
+#include "log.h"
 
 #define SWIOTLB_API __attribute__((visibility("default")))
 
@@ -324,6 +325,7 @@ struct swiotlb_mem {
 	struct swiotlb_provider provider;
 	swiotlb_log_fn log;
 	void *log_ctx;
+	struct log_state log_state;        /* level, sink, rate limit (log.c) */
 
 	size_t max_size;
 	size_t grow_size;

@@ -171,6 +171,7 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->provider = c->provider ? *c->provider : provider_mmap_default;
 	mem->log = c->log;
 	mem->log_ctx = c->log_ctx;
+	log_state_init(&mem->log_state);
 	mem->limit = c->limit;
 	mem->dynamic = c->dynamic;
 	mem->strict_cursor = c->strict_cursor;
@@ -248,6 +249,7 @@ fail:
 	waitq_fini(&mem->waitq);
 	lookup_fini(&mem->index);
 	pthread_mutex_destroy(&mem->lock);
+	mem_log_fini(mem);
 	free(mem);
 	errno = ENOMEM;
 	return NULL;
@@ -277,6 +279,7 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	waitq_fini(&mem->waitq);
 	lookup_fini(&mem->index);
 	pthread_mutex_destroy(&mem->lock);
+	mem_log_fini(mem);
 	free(mem);
 	return 0;
 }
