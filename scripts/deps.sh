@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburcu-dev libcritnib-dev spin
       clang-14 libclang-rt-14-dev libjemalloc-dev gnuplot-nox python3
-      abigail-tools debhelper lintian)
+      abigail-tools debhelper lintian help2man)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@ prefix=${1:?usage: run.sh PREFIX [CC]}
 cc=${2:-cc}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pcdir=$(dirname "$(find "$prefix" -name libswiotlb.pc -path '*/pkgconfig/*' | head -1)")
+pcdir=$(dirname "$(find "$prefix"/lib* -maxdepth 3 -name libswiotlb.pc -path "*/pkgconfig/*" 2>/dev/null | head -1)")
 [ -f "$pcdir/libswiotlb.pc" ] || { echo "consumer: no libswiotlb.pc under $prefix" >&2; exit 1; }
 export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 libdir=$(pkg-config --variable=libdir libswiotlb)
