@@ -154,6 +154,9 @@ extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 static inline unsigned current_cpu(void)
 {
+#if defined(__x86_64__) || defined(__aarch64__)
+	/* __builtin_thread_pointer() is not available everywhere (gcc 12 on
+	 * ppc64le); elsewhere sched_getcpu() */
 	if (likely(&__rseq_size && __rseq_size)) {
 		const _Atomic uint32_t *id = (const _Atomic uint32_t *)(
 			(char *)__builtin_thread_pointer() + __rseq_offset + 4);
@@ -163,6 +166,7 @@ static inline unsigned current_cpu(void)
 		if (likely((int32_t)cpu >= 0)) /* negative: registration failed */
 			return cpu;
 	}
+#endif
 	return current_cpu_slow();
 }
 
