@@ -42,7 +42,10 @@ install_arch() { # arch
 full_build() { # arch triplet -> build-cross-<arch>
 	local arch=$1 t=$2 dir=build-cross-$1 emu=()
 	if [ "$arch" = arm64 ]; then
-		emu=(-DCMAKE_CROSSCOMPILING_EMULATOR="qemu-aarch64;-L;/usr/$t")
+		# no -L /usr/$t: liburcu-dev:arm64 brings the multiarch libc6:arm64,
+		# whose ld.so must be paired with its own libc.so (the cross
+		# sysroot's ld.so with the multiarch libc hangs in pthread_create)
+		emu=(-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64)
 	fi
 	PKG_CONFIG_LIBDIR=/usr/lib/$t/pkgconfig:/usr/share/pkgconfig \
 	cmake -S . -B "$dir" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${t%%-*}" \
@@ -68,13 +71,15 @@ compile_only() { # arch triplet
 }
 
 run_arm64() {
-	local dir=build-cross-arm64 t=aarch64-linux-gnu
+	local dir=build-cross-arm64
 	command -v qemu-aarch64 >/dev/null || { echo "cross.sh: qemu-aarch64 missing (qemu-user)" >&2; exit 1; }
-	# the replay test's sh -c wrapper does not go through the emulator:
-	# run the tool directly below
-	(cd "$dir" && ctest --timeout 900 -j"$JOBS" -E '^replay_traceA$' -LE bench)
+	# replay_traceA: its sh -c wrapper does not go through the emulator;
+	# the tool is run directly below.  unit_fork: qemu-user 7.2 (Debian 12)
+	# aborts (cpu_exec: assertion cpu == current_cpu) when the child of a
+	# multi-threaded process creates a thread, with or without libswiotlb.
+	(cd "$dir" && ctest --timeout 900 -j"$JOBS" -E '^(replay_traceA|unit_fork)$' -LE bench)
 	if [ -f "$trace" ]; then
-		qemu-aarch64 -L "/usr/$t" "$dir/tools/swiotlb-replay" --quiet "$trace"
+		qemu-aarch64 "$dir/tools/swiotlb-replay" --quiet "$trace"
 	else
 		echo "cross.sh: $trace not found, replay not run"
 	fi
