@@ -52,7 +52,7 @@ full_build() { # arch triplet -> build-cross-<arch>
 		-DCMAKE_C_COMPILER="$t-gcc" -DSWIOTLB_WERROR=ON -DSWIOTLB_BUILD_BENCH=OFF \
 		"${emu[@]}" >/dev/null
 	cmake --build "$dir" -j"$JOBS" >/dev/null
-	file -b "$dir/libswiotlb.so.1" | cut -d, -f1-2
+	file -bL "$dir/libswiotlb.so.1" | cut -d, -f1-2
 }
 
 compile_only() { # arch triplet
