@@ -3,10 +3,10 @@
 # The shared library exports exactly the out-of-line functions declared in
 # include/swiotlb.h, each at version LIBSWIOTLB_<major>.<minor>, and no
 # other symbol (test hooks, internal helpers).
-# Usage: scripts/check-exports.sh path/to/libswiotlb.so [CC]
+# Usage: scripts/check-exports.sh path/to/libswiotlb.so
+# (the declarations are listed by gcc's -aux-info, whatever built the library)
 set -euo pipefail
-lib=${1:?usage: check-exports.sh LIBSWIOTLB_SO [CC]}
-cc=${2:-${CC:-cc}}
+lib=${1:?usage: check-exports.sh LIBSWIOTLB_SO}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 major=$(sed -n 's/^#define SWIOTLB_VERSION_MAJOR \([0-9]*\)/\1/p' "$root/include/swiotlb.h")
@@ -16,7 +16,7 @@ node="LIBSWIOTLB_$major.$minor"
 # declared: the compiler's own list of prototypes (-aux-info), as the
 # library sees the header (SWIOTLB_BUILDING: no inline fast paths)
 echo '#include "swiotlb.h"' > "$tmp/h.c"
-"$cc" -std=gnu11 -D_GNU_SOURCE -DSWIOTLB_BUILDING -I"$root/include" \
+gcc -std=gnu11 -D_GNU_SOURCE -DSWIOTLB_BUILDING -I"$root/include" \
 	-aux-info "$tmp/aux" -fsyntax-only "$tmp/h.c"
 grep 'swiotlb\.h' "$tmp/aux" | grep -v ' static ' |
 	sed -E 's/.*[ *]([A-Za-z_0-9]+) \(.*/\1/' | sort -u > "$tmp/declared"
