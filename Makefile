@@ -2,14 +2,18 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all demo test bench bench-plot install clean help deps
+.PHONY: all configure demo test bench bench-plot install clean help deps
 
-all: $(BUILD)/CMakeCache.txt
+all: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+# configured on every run (cheap when nothing changed), so CMAKE_FLAGS and
+# PREFIX apply to an existing build directory too
+configure:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 
 deps:
 	bash scripts/deps.sh
@@ -27,7 +31,7 @@ bench-plot: deps
 	bash bench/plot.sh
 
 install: all
-	cmake --install $(BUILD)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-*
@@ -38,4 +42,6 @@ help:
 	@echo "make test     every test: gcc+clang -Werror, ASan+UBSan, TSan, spin models"
 	@echo "make bench    standard benchmark set, JSON in bench/results/"
 	@echo "make bench-plot  PNG charts from bench/results/ into docs/img/"
-	@echo "make install  install library, header and libswiotlb.pc"
+	@echo "make install  install library (.so and .a), header, libswiotlb.pc, CMake package"
+	@echo "              and tools into PREFIX (default /usr/local), under DESTDIR if set"
+	@echo "variables:    BUILD=dir  CMAKE_FLAGS='-D...'  PREFIX=/opt/x  DESTDIR=/tmp/stage  JOBS=n"

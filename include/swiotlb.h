@@ -230,6 +230,24 @@ SWIOTLB_MUST_CHECK struct swiotlb_provider *swiotlb_provider_memfd(swiotlb_addr_
  *  and providers without destroy() are ignored.  Context: frees. */
 void swiotlb_provider_destroy(struct swiotlb_provider *p);
 
+/*
+ * Logging.  Each memory logs through its config's log callback, or (NULL)
+ * to stderr with a "libswiotlb: " prefix.  Lines are rate-limited per
+ * memory: at most 10 in any 5 s window (e.g. "swiotlb buffer is full" in a
+ * storm, or repeated misuse warnings); the next line after the window, or
+ * swiotlb_mem_destroy(), reports "N log messages suppressed".  Statistics
+ * (failed_maps, errors) still count every event.
+ *
+ * The environment variable SWIOTLB_LOG, read by swiotlb_mem_create() for
+ * that memory, takes ';'-separated settings:
+ *   level:off|error|warn|info  lines up to this severity (default info;
+ *                              applies to the callback too)
+ *   output:stderr|file:PATH    the default logger's destination (appended)
+ *   ratelimit:BURST/MS|off     at most BURST lines per MS milliseconds
+ * e.g. SWIOTLB_LOG="level:warn;output:file:/tmp/swiotlb.log".  A setting
+ * it cannot use is reported on stderr and ignored.
+ */
+
 /** Log levels given to the log callback. */
 enum swiotlb_log_level { SWIOTLB_LOG_ERR = 3, SWIOTLB_LOG_WARN = 4, SWIOTLB_LOG_INFO = 6 };
 

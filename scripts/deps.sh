@@ -3,7 +3,11 @@
 # Installs only what is missing; safe to run again.  Needs root or sudo.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburcu-dev libcritnib-dev spin
-      clang-14 libclang-rt-14-dev libjemalloc-dev gnuplot-nox python3)
+      clang-14 libclang-rt-14-dev libjemalloc-dev gnuplot-nox python3
+      abigail-tools debhelper lintian help2man qemu-user
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
+      gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross gcc-riscv64-linux-gnu
+      libc6-dev-riscv64-cross)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,14 +7,20 @@
 #      cross-thread unit test (any report fails)
 #   5. spin: every ordering model, as written (must hold) and with each
 #      barrier removed (must fail)
+#   6. abi: exported symbols = include/swiotlb.h (check-exports.sh), ABI
+#      against the committed baseline abi/libswiotlb.abi (abi-check.sh)
+#   7. pkg: Debian packages built, installed, consumer built against them
+#      (deb-check.sh)
+#   8. cross: arm64, s390x builds, ppc64le, riscv64 compiles;
+#      arm64 tests under qemu-user (cross.sh)
 # Installs missing Debian packages first (scripts/deps.sh).
 # Environment: JOBS (parallel build jobs), SWIOTLB_STRESS_SCALE (stress
-# length multiplier), ONLY="gcc clang asan tsan models" to run a subset.
+# length multiplier), ONLY="gcc clang asan tsan models abi pkg cross" to pick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 JOBS=${JOBS:-$(nproc)}
-ONLY=${ONLY:-"gcc clang asan tsan models"}
+ONLY=${ONLY:-"gcc clang asan tsan models abi pkg cross"}
 export CTEST_OUTPUT_ON_FAILURE=1
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -49,7 +55,11 @@ for what in $ONLY; do
           step "TSan (clang-14)"; build tsan-clang clang-14 -DSWIOTLB_SANITIZE=thread -DSWIOTLB_BUILD_BENCH=OFF
           run_ctest tsan-clang -R "^(stress_|demo_smoke|unit_crossthread)" ;;
   models) step "spin models"; bash models/check.sh ;;
-  *) echo "test.sh: unknown step '$what' (use gcc clang asan tsan models)" >&2; exit 2 ;;
+  abi)    step "ABI: exports and baseline"; bash scripts/abi-check.sh
+          bash scripts/check-exports.sh build-abi/libswiotlb.so ;;
+  pkg)    step "Debian packages"; bash scripts/deb-check.sh ;;
+  cross)  step "cross builds, arm64 tests under qemu-user"; bash scripts/cross.sh ;;
+  *) echo "test.sh: unknown step '$what' (use gcc clang asan tsan models abi pkg cross)" >&2; exit 2 ;;
   esac
 done
 step "all tests passed in $(( $(date +%s) - start )) s"

@@ -168,6 +168,7 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->cfg.provider = c->provider ? *c->provider : _swiotlb_provider_mmap_default;
 	mem->cfg.log = c->log;
 	mem->cfg.log_ctx = c->log_ctx;
+	_swiotlb_log_init(&mem->log);
 	mem->cfg.limit = c->limit;
 	mem->cfg.dynamic = c->dynamic;
 	mem->cfg.strict_cursor = c->strict_cursor;
@@ -240,6 +241,7 @@ fail:
 	_swiotlb_waitq_fini(&mem->waitq);
 	_swiotlb_lookup_fini(&mem->lookup);
 	pthread_mutex_destroy(&mem->lock);
+	_swiotlb_log_fini(mem);
 	free(mem);
 	errno = ENOMEM;
 	return NULL;
@@ -269,6 +271,7 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	_swiotlb_waitq_fini(&mem->waitq);
 	_swiotlb_lookup_fini(&mem->lookup);
 	pthread_mutex_destroy(&mem->lock);
+	_swiotlb_log_fini(mem);
 	free(mem);
 	return 0;
 }

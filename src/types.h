@@ -47,6 +47,7 @@
 #include <urcu/list.h>
 
 #include "swiotlb.h"
+#include "log.h"
 
 #define SLOT_SHIFT SWIOTLB_SLOT_SHIFT
 #define SLOT_SIZE ((size_t)SWIOTLB_SLOT_SIZE)
@@ -426,6 +427,7 @@ struct swiotlb_mem {
 
 	struct mem_resize resize;  /* resize.c */
 	struct mem_counters stats; /* see the table above */
+	struct log_state log;      /* level, sink, rate limit (log.c) */
 };
 
 struct swiotlb_dev {
