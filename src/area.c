@@ -132,8 +132,11 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 	unsigned base = ai * p->area_slots, idx, checked;
 	int found = -1;
 
-	/* cheap unlocked look first: skip a full area without its lock */
-	if (rq->nslots > p->area_slots - atomic_load_explicit(&a->used, memory_order_relaxed))
+	/* cheap unlocked look first: skip a full area without its lock
+	 * (not for a MAY_BLOCK retry, whose no-lost-wake-up argument needs
+	 * the lock: wait.c) */
+	if (!rq->waiting &&
+	    rq->nslots > p->area_slots - atomic_load_explicit(&a->used, memory_order_relaxed))
 		return -1;
 	spin_lock(&a->lock);
 	unsigned used = atomic_load_explicit(&a->used, memory_order_relaxed);

@@ -21,6 +21,16 @@ static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
 	return true;
 }
 
+/* Could addr have been returned by a direct (not bounced) map of dev? */
+bool dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size)
+{
+	if (dev->force_bounce)
+		return false;
+	if (dev->direct)
+		return true; /* the caller's translation: cannot tell */
+	return addr + (size - 1) >= addr && addr + (size - 1) <= dev->dma_mask;
+}
+
 bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		swiotlb_addr_t *addr)
 {
@@ -31,10 +41,6 @@ bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 	return identity_direct(dev, cpu, size, addr);
 }
 
-static bool pool_reachable(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
-}
 
 /* A device whose dma_mask reaches no slot of any current pool can only
  * bounce through transient pools; without dynamic pools it is refused. */
@@ -118,8 +124,6 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		return NULL;
 	}
 	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
-	pthread_mutex_init(&dev->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dev->transients);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs++;
 	pthread_mutex_unlock(&mem->lock);
@@ -159,7 +163,6 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs--;
 	pthread_mutex_unlock(&mem->lock);
-	pthread_mutex_destroy(&dev->lock);
 	free(dev->shards);
 	free(dev);
 	return 0;
@@ -173,6 +176,10 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
 	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
+	size_t run = SEG_SIZE;
 
-	return SEG_SIZE - align;
+	/* a mapping never crosses the device's segment boundary */
+	if (dev && dev->seg_boundary_mask < SEG_SIZE - 1)
+		run = (size_t)dev->seg_boundary_mask + 1;
+	return run > align ? run - align : 0;
 }

@@ -22,8 +22,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <urcu/rculist.h>
-
 #include "internal.h"
 
 static size_t pools_bytes_allowed(struct swiotlb_mem *mem, size_t want)
@@ -45,16 +43,19 @@ static bool grow_once(struct swiotlb_mem *mem)
 	for (;;) {
 		size_t allowed = pools_bytes_allowed(mem, size) & ~(SEG_SIZE - 1);
 		struct pool *p;
+		int err;
 
 		if (!allowed)
 			return false; /* at max_size: nothing to do */
-		p = pool_create(mem, allowed, mem->nareas, mem->limit, PAGE_SZ, POOL_GROWN);
+		p = pool_create(mem, allowed, mem->nareas, mem->limit, PAGE_SZ, POOL_GROWN, &err);
 		if (p && mem_add_pool(mem, p) == 0) {
 			stat_add(&mem->grows, 1);
 			return true;
 		}
 		if (p)
 			pool_destroy(p);
+		else if (err == -ENOSPC)
+			return false; /* max_size or max_pools: nothing to do */
 		stat_add(&mem->growth_failures, 1);
 		if (size <= SEG_SIZE)
 			return false;
@@ -103,8 +104,11 @@ static void shrink_scan(struct swiotlb_mem *mem)
 			victim = p;
 	}
 	rcu_exit();
-	if (victim) {
-		mem_remove_pool(mem, victim);
+	if (victim && mem_remove_pool(mem, victim) == 0) {
+		/* This thread may block: wait for the readers here, so that the
+		 * pool_removed hook runs on this thread, not on liburcu's. */
+		rcu_synchronize();
+		pool_destroy(victim);
 		stat_add(&mem->shrinks, 1);
 	}
 }
@@ -182,13 +186,16 @@ void grow_request(struct swiotlb_mem *mem)
 
 /*
  * A transient pool for one request of dev, holding that mapping already
- * (its slots claimed, metadata recorded).  Exactly the needed size: the
- * pool is aligned to the request's alignment, so the run starts at slot 0,
- * or at the slot whose address bits match the original's under
- * min_align_mask (those leading slots are the only extra).  Below the
- * device's dma_mask.
- * Published in the index and on dev's list.  NULL when max_size forbids
- * it or the provider fails.  Caller is inside an RCU read-side section.
+ * (its slots claimed, metadata recorded), not yet findable by lookups:
+ * the caller copies the data in, then publishes it with
+ * transient_publish().  Exactly the needed size: the pool is aligned to
+ * the request's alignment, so the run starts at slot 0, or at the slot
+ * whose address bits match the original's under min_align_mask (those
+ * leading slots are the only extra).  Below the device's dma_mask.
+ * Runs outside any RCU read-side section and any library lock (the
+ * provider and the pool_added hook may block).  NULL (with *first = -1)
+ * when max_size or max_pools forbids it, the provider fails or the hook
+ * refuses.
  */
 struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq,
 			      int *first)
@@ -200,31 +207,44 @@ struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq
 	size_t bytes = ((size_t)rq->nslots + lead) << SLOT_SHIFT;
 	swiotlb_addr_t limit = mem->limit;
 	struct pool *p;
+	int err;
 
+	*first = -1;
 	if (dev->dma_mask != UINT64_MAX && (!limit || dev->dma_mask < limit))
 		limit = dev->dma_mask;
 	if (pools_bytes_allowed(mem, align_up(bytes, PAGE_SZ)) < align_up(bytes, PAGE_SZ))
 		return NULL;
-	p = pool_create(mem, bytes, 1, limit, align > PAGE_SZ ? align : PAGE_SZ, POOL_TRANSIENT);
+	p = pool_create(mem, bytes, 1, limit, align > PAGE_SZ ? align : PAGE_SZ, POOL_TRANSIENT,
+			&err);
 	if (!p)
 		return NULL;
 	p->owner = dev;
 	*first = area_find_slots(p, 0, rq);
-	if (*first < 0 || pool_publish(&mem->index, p) < 0) {
-		*first = -1;
+	if (*first < 0) {
 		pool_destroy(p);
 		return NULL;
 	}
 	/* one mapping per transient pool: nothing else may land here */
 	atomic_store_explicit(&p->retired, true, memory_order_relaxed);
-	pthread_mutex_lock(&dev->lock);
-	cds_list_add_rcu(&p->dev_node, &dev->transients);
-	pthread_mutex_unlock(&dev->lock);
+	return p;
+}
+
+/* Make a transient pool from transient_create() findable (its data is in
+ * place).  On failure (-ENOMEM from the lookup) the pool is destroyed. */
+int transient_publish(struct swiotlb_dev *dev, struct pool *p)
+{
+	struct swiotlb_mem *mem = dev->mem;
+	int rc = pool_publish(&mem->index, p);
+
+	if (rc < 0) {
+		pool_destroy(p);
+		return rc;
+	}
 	stat_add(&dev->transient_live, 1);
 	stat_add(&mem->transient_live, 1);
 	stat_add(&mem->transient_created, 1);
 	stat_add(&mem->transient_slots, p->nslots);
-	return p;
+	return 0;
 }
 
 /* Release a transient pool whose mapping was just unmapped. */
@@ -234,9 +254,6 @@ void transient_release(struct pool *p)
 	struct swiotlb_mem *mem = p->mem;
 
 	pool_unpublish(&mem->index, p);
-	pthread_mutex_lock(&dev->lock);
-	cds_list_del_rcu(&p->dev_node);
-	pthread_mutex_unlock(&dev->lock);
 	atomic_fetch_sub_explicit(&dev->transient_live, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&mem->transient_live, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&mem->transient_slots, p->nslots, memory_order_relaxed);

@@ -235,6 +235,7 @@ struct pool {
 	unsigned area_shift;          /* log2(area_slots) when a power of two */
 	enum pool_kind kind;
 	_Atomic bool retired;         /* set under all area locks: no new allocs */
+	bool announced;               /* pool_added hook accepted it */
 
 	struct swiotlb_mem *mem;
 	size_t alloc_len;             /* bytes obtained from the provider */
@@ -246,7 +247,6 @@ struct pool {
 	uint64_t idle_allocs;
 	uint64_t idle_since_ns;
 
-	struct cds_list_head dev_node;/* transient: on owner->transients */
 	struct cds_list_head lookup_node; /* on mem->index.pools (writer lock) */
 	struct rcu_head rcu;
 };
@@ -308,6 +308,7 @@ struct waiter {
 struct waitq {
 	pthread_mutex_t lock;
 	struct waiter *head, *tail;
+	unsigned long wakeups;        /* waitq_wake() calls; under lock */
 	_Atomic unsigned nwaiters;    /* read lock-free by the free path */
 };
 
@@ -326,6 +327,10 @@ struct swiotlb_mem {
 	void *log_ctx;
 
 	size_t max_size;
+	unsigned max_pools;                /* 0 = no cap */
+	swiotlb_pool_added_fn pool_added;
+	swiotlb_pool_removed_fn pool_removed;
+	void *hook_ctx;
 	size_t grow_size;
 	unsigned shrink_delay_ms;
 	unsigned wait_timeout_ms;
@@ -344,6 +349,7 @@ struct swiotlb_mem {
 
 	/* statistics */
 	_Atomic uint64_t pool_bytes;       /* all pool memory, transient too */
+	_Atomic unsigned pools_alive;      /* pools created and not yet destroyed */
 	/* Used slots of shared pools, fed by the areas in batches of
 	 * used_batch slots (0 with a single area: exact), so that CPUs working
 	 * in their own areas do not write one shared counter on every map.
@@ -378,13 +384,6 @@ struct swiotlb_dev {
 	swiotlb_direct_fn direct;
 	void *direct_ctx;
 	char name[48];
-
-	/* The device's transient pools: an RCU list (writers hold 'lock',
-	 * readers walk it under urcu_bp_read_lock(); entries are freed after a
-	 * grace period).  Lookups do not walk it: transient pools are also in
-	 * the memory's index, with this device as owner. */
-	pthread_mutex_t lock;
-	struct cds_list_head transients;
 
 	unsigned nshards;
 	struct dev_shard *shards;          /* per-CPU counters, see stats.c */
@@ -422,6 +421,8 @@ struct slot_req {
 	size_t iotlb_align_mask;      /* min_align bits still to match */
 	unsigned nslots;
 	unsigned stride;
+	bool waiting;                 /* a MAY_BLOCK retry: always take the area
+					 lock (no unlocked full-area skip), see wait.c */
 	const struct swiotlb_dev *dev;
 };
 
@@ -450,7 +451,8 @@ static inline void rcu_cb_exit(void)
 {
 	tsan_release(&swiotlb_rcu_token);
 }
-void rcu_wait_grace(void);
+/* Wait for a grace period (not inside a read-side section). */
+void rcu_synchronize(void);
 
 /* area.c */
 int area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
@@ -459,7 +461,8 @@ void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned 
 
 /* pool.c */
 struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, size_t align, enum pool_kind kind);
+			 swiotlb_addr_t limit, size_t align, enum pool_kind kind, int *err);
+void pool_info(const struct pool *p, struct swiotlb_pool_info *info);
 void pool_destroy(struct pool *p);
 void pool_free_rcu(struct pool *p);
 unsigned pool_areas_for(size_t nslots, unsigned wanted);
@@ -502,7 +505,7 @@ static inline bool dev_may_have_bounced(const struct swiotlb_dev *dev)
 
 /* mem.c */
 int mem_add_pool(struct swiotlb_mem *mem, struct pool *p);
-void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
+int mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
 void area_report_used(struct pool *p, struct area *a, bool force);
 uint64_t mem_used_exact(const struct swiotlb_mem *mem);
 void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p);
@@ -513,6 +516,7 @@ void grow_stop(struct swiotlb_mem *mem);
 void grow_request(struct swiotlb_mem *mem);
 struct pool *transient_create(struct swiotlb_dev *dev, const struct slot_req *rq,
 			      int *first);
+int transient_publish(struct swiotlb_dev *dev, struct pool *p);
 void transient_release(struct pool *p);
 
 /* wait.c */
@@ -521,7 +525,11 @@ void waitq_fini(struct waitq *q);
 void waitq_wake(struct waitq *q);
 static inline void waitq_notify_free(struct waitq *q)
 {
-	/* Relaxed is enough: see the lock argument in wait.c. */
+	/* F2: orders the caller's store that freed room (pool_bytes,
+	 * pools_alive) before the load of nwaiters; pairs with F1 in
+	 * retry_unlocked() (wait.c), which explains the shape.  Frees of
+	 * slots do not come here: they read nwaiters under the area lock. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&q->nwaiters, memory_order_relaxed)))
 		waitq_wake(q);
 }
@@ -530,9 +538,15 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	       unsigned timeout_ms);
 
 /* device.c */
+/* Can dev reach at least the first slot of p? */
+static inline bool pool_reachable(const struct pool *p, const struct swiotlb_dev *dev)
+{
+	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
+}
 bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		swiotlb_addr_t *addr);
 int64_t dev_live(const struct swiotlb_dev *dev);
+bool dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size);
 
 /* abi.c */
 int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,

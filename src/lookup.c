@@ -238,7 +238,7 @@ void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
 	urcu_bp_call_rcu(head, fn);
 }
 
-void rcu_wait_grace(void)
+void rcu_synchronize(void)
 {
 	urcu_bp_synchronize_rcu();
 	/* Every read-side section that could see the removed object has ended;

@@ -50,6 +50,19 @@ static int reject(struct swiotlb_dev *dev, int err, const char *what,
 	return err;
 }
 
+/* An unmap or sync of an address in no pool of the device: a no-op for
+ * an address the device could have been given directly, misuse (e.g. a
+ * second unmap of a transient mapping, whose pool is gone) otherwise. */
+static int not_a_mapping(struct swiotlb_dev *dev, const char *what, swiotlb_addr_t addr,
+			 size_t size)
+{
+	if (dev_addr_maybe_direct(dev, addr, size))
+		return 0;
+	return reject(dev, -EINVAL, what[0] == 'u' ?
+		      "unmap: not a live mapping of this device (double unmap?)" :
+		      "sync: not inside a live mapping of this device", addr, size);
+}
+
 /*
  * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
@@ -81,10 +94,6 @@ static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
 	return 0;
 }
 
-static inline bool pool_reaches(const struct pool *p, const struct swiotlb_dev *dev)
-{
-	return p->start + SLOT_SIZE - 1 <= dev->dma_mask;
-}
 
 /* Is area ai of p at least 3/4 used?  With several areas, growth starts
  * early when a map found room only in its last choice of area of the last
@@ -115,7 +124,7 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq,
 			struct pool *p = s->pools[j];
 			int slot;
 
-			if (i >= p->nareas || !pool_reaches(p, dev))
+			if (i >= p->nareas || !pool_reachable(p, dev))
 				continue;
 			slot = area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
@@ -137,37 +146,41 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 	return pool_slot_addr(p, first) + rq->offset;
 }
 
-/*
- * Everything after the slots are claimed: copy in (or zero a coherent
- * allocation), count, and publish.  The release fence orders the pool's
- * publication (which this thread observed or made), the device flag and
- * the bounce data before the caller's store of the returned address.
- */
-static swiotlb_addr_t map_finish(struct swiotlb_dev *dev, struct pool *p,
-				 unsigned first, const struct slot_req *rq, unsigned cpu)
+/* Copy the caller's buffer into the claimed run (or zero a coherent
+ * allocation) and count it in the device's shard. */
+static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsigned first,
+				  const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
 	struct dev_shard *sh = dev_shard(dev, cpu);
 
-	if (rq->orig_ptr)
-		memcpy(bounce, rq->orig_ptr, rq->size);
-	else
-		memset(bounce, 0, rq->size);
 	if (rq->orig_ptr) {
 		stat_add(&sh->maps, 1);
 		stat_add(&sh->bytes_to_dev, rq->size);
+		memcpy(bounce, rq->orig_ptr, rq->size);
 	} else {
 		stat_add(&sh->allocs, 1);
 		stat_add(&dev->mem->coherent, 1);
+		memset(bounce, 0, align_up(rq->size, PAGE_SZ));
 	}
+	return addr;
+}
+
+/*
+ * Last step of every bounce map: set the device's flag, then the release
+ * fence, which orders the pool's publication (which this thread observed
+ * or made), the flag and the bounce data before the caller's store of the
+ * returned address.
+ */
+static void map_publish_flag(struct swiotlb_dev *dev)
+{
 	if (!atomic_load_explicit(&dev->bounced, memory_order_relaxed))
 		atomic_store_explicit(&dev->bounced, true, memory_order_relaxed);
 	/* pairs with the acquire fence in dev_may_have_bounced() (internal.h);
 	 * cumulative, see the comment at the top of this file */
 	atomic_thread_fence(memory_order_release);
 	tsan_release(dev);
-	return addr;
 }
 
 struct map_ctx {
@@ -177,6 +190,50 @@ struct map_ctx {
 	void *cpu;                    /* result: its CPU address */
 };
 
+/* Can a pool the resize thread adds serve this device?  Grown pools are
+ * placed below the memory's limit (anywhere without one). */
+static bool dev_reaches_grown(const struct swiotlb_dev *dev)
+{
+	swiotlb_addr_t limit = dev->mem->limit;
+
+	return dev->dma_mask == UINT64_MAX || (limit && limit <= dev->dma_mask);
+}
+
+/*
+ * Serve m->rq from a new transient pool: built and filled privately,
+ * outside any RCU read-side section or lock (the provider and the
+ * pool_added hook may block), then published, then the flag and fence
+ * (the order of the add shape, models/add.pml).
+ */
+static int map_transient(struct map_ctx *m, unsigned cpu)
+{
+	struct swiotlb_dev *dev = m->dev;
+	struct pool *p;
+	int first;
+
+	p = transient_create(dev, &m->rq, &first);
+	if (!p)
+		return -ENOSPC;
+	m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+	m->cpu = p->cpu + (m->addr - p->start);
+	if (transient_publish(dev, p) < 0) {
+		struct dev_shard *sh = dev_shard(dev, cpu);
+
+		/* undo map_copy_in()'s counts: the map did not happen */
+		if (m->rq.orig_ptr) {
+			atomic_fetch_sub_explicit(&sh->maps, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&sh->bytes_to_dev, m->rq.size,
+						  memory_order_relaxed);
+		} else {
+			atomic_fetch_sub_explicit(&sh->allocs, 1, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
+		}
+		return -ENOSPC;
+	}
+	map_publish_flag(dev);
+	return 0;
+}
+
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
  * transient pool, and finish the mapping.  -ENOSPC when neither works. */
 static int map_bounce(struct map_ctx *m)
@@ -184,29 +241,33 @@ static int map_bounce(struct map_ctx *m)
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
 	struct pool *p;
-	int first, rc = 0;
+	int first;
 
 	rcu_enter();
 	first = pools_find_slots(dev, &m->rq, cpu, &p);
-	if (first < 0 && dev->mem->dynamic) {
-		grow_request(dev->mem);
-		p = transient_create(dev, &m->rq, &first);
-	}
 	if (first >= 0) {
-		m->addr = map_finish(dev, p, (unsigned)first, &m->rq, cpu);
+		m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
 		m->cpu = p->cpu + (m->addr - p->start);
-	} else {
-		rc = -ENOSPC;
+		map_publish_flag(dev);
 	}
 	rcu_exit();
-	return rc;
+	if (first >= 0)
+		return 0;
+	if (!dev->mem->dynamic)
+		return -ENOSPC;
+	if (dev_reaches_grown(dev))
+		grow_request(dev->mem);
+	return map_transient(m, cpu);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool
  * may have become possible again when others were released). */
 static int map_retry(void *arg)
 {
-	return map_bounce(arg);
+	struct map_ctx *m = arg;
+
+	m->rq.waiting = true;
+	return map_bounce(m);
 }
 
 static void log_full(struct swiotlb_dev *dev, size_t size)
@@ -241,6 +302,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 		return -EINVAL;
 	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
+	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (dev_direct(dev, cpu, size, out)) {
@@ -331,37 +393,43 @@ static bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr,
 }
 
 /*
- * Free the run of head slot h after re-checking, under the area lock, that
- * it is still the mapping we validated (two racing unmaps of one mapping:
- * exactly one wins).  Then account, release a transient pool, wake
- * waiters.  Returns 0 or -EINVAL.
+ * Free the run of head slot h, which the caller validated under the area
+ * lock it holds (mapping_is() and the device); pad and nslots are read
+ * here, under that lock, so they are the mapping's own (never a stale
+ * count from before a racing unmap and remap).  Returns the number of
+ * MAY_BLOCK waiters seen under the lock (see wait.c: a waiter's retry
+ * takes this lock, so either it sees the freed slots or this read sees
+ * it).
  */
-static int release_mapping(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-			   swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
-			   uint8_t state, size_t copied_back)
+static unsigned release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			       size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = atomic_load_explicit(&s->pad, memory_order_relaxed);
 	unsigned n = atomic_load_explicit(&s->nslots, memory_order_relaxed);
-	unsigned ai = pool_area_of(p, h);
-	struct area *a = &p->areas[ai];
 
-	spin_lock(&a->lock);
-	if (!mapping_is(p, h, addr, size, dir, state) ||
-	    atomic_load_explicit(&s->dev, memory_order_relaxed) != dev) {
-		spin_unlock(&a->lock);
-		return -EINVAL;
-	}
 	atomic_store_explicit(&s->dev, NULL, memory_order_relaxed);
-	area_release_slots(p, ai, h - pad, n, copied_back);
-	spin_unlock(&a->lock);
+	area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
+	return atomic_load_explicit(&dev->mem->waitq.nwaiters, memory_order_relaxed);
+}
 
+/* After the area lock is dropped: give back a transient pool, wake a
+ * waiter seen under the lock. */
+static void release_after(struct swiotlb_dev *dev, struct pool *p, unsigned waiters)
+{
 	if (p->kind == POOL_TRANSIENT)
 		transient_release(p);
-	if (state == SLOT_COHERENT)
-		atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
-	waitq_notify_free(&dev->mem->waitq);
-	return 0;
+	if (unlikely(waiters))
+		waitq_wake(&dev->mem->waitq);
+}
+
+/* Is head slot h, under the area lock, exactly dev's live mapping
+ * (addr, size, dir) in 'state'? */
+static bool mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			  swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state) &&
+	       atomic_load_explicit(&p->slots[h].dev, memory_order_relaxed) == dev;
 }
 
 /* Bytes copied by a sync: not under an area lock, so they go to the
@@ -374,39 +442,49 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
 }
 
+/*
+ * Unmap the mapping whose head slot the lock-free find_head() located.
+ * Everything is re-validated under the area lock.  A copy-back claims the
+ * mapping under the lock (state SLOT_UNMAPPING: a racing second unmap or
+ * a sync of it fails, a shrink cannot retire the pool, nobody else frees
+ * it), copies with the lock dropped, and frees under the lock again.
+ * So of two racing unmaps exactly one copies and frees, and never from or
+ * into slots that were reused in between.
+ */
 static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr,
 			size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	struct dev_shard *sh = dev_shard(dev, current_cpu());
-	size_t copied = 0;
-	uint8_t state = SLOT_MAPPED;
+	bool copy = dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC);
+	struct area *a;
+	unsigned waiters;
 
-	if (h < 0 || !mapping_is(p, (unsigned)h, addr, size, dir, SLOT_MAPPED))
+	if (h < 0)
 		return reject(dev, -EINVAL,
 			      "unmap: not the start, size and direction of a live mapping "
 			      "(double unmap?)", addr, size);
-	if (dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
-		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
-		uint8_t mapped = SLOT_MAPPED;
-
-		/* Claim the copy-back: of two racing unmaps of one mapping only
-		 * one copies (the other could read slots already reused). */
-		if (!atomic_compare_exchange_strong_explicit(&p->slots[h].state, &mapped,
-							     SLOT_UNMAPPING, memory_order_relaxed,
-							     memory_order_relaxed))
-			return reject(dev, -EINVAL, "unmap: mapping being unmapped concurrently "
-				      "(double unmap)", addr, size);
-		memcpy(orig, p->cpu + (addr - p->start), size);
-		copied = size;
-		state = SLOT_UNMAPPING;
+	a = &p->areas[pool_area_of(p, (unsigned)h)];
+	spin_lock(&a->lock);
+	if (!mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+		spin_unlock(&a->lock);
+		return reject(dev, -EINVAL,
+			      "unmap: not the start, size and direction of a live mapping "
+			      "(double unmap?)", addr, size);
 	}
-	if (release_mapping(dev, p, (unsigned)h, addr, size, dir, state, copied) < 0)
-		return reject(dev, -EINVAL, "unmap: mapping released concurrently (double unmap)",
-			      addr, size);
-	stat_add(&sh->unmaps, 1);
-	if (copied)
-		stat_add(&sh->bytes_from_dev, copied);
+	if (copy) {
+		void *orig = atomic_load_explicit(&p->slots[h].orig, memory_order_relaxed);
+
+		atomic_store_explicit(&p->slots[h].state, SLOT_UNMAPPING, memory_order_relaxed);
+		spin_unlock(&a->lock);
+		memcpy(orig, p->cpu + (addr - p->start), size);
+		spin_lock(&a->lock);
+	}
+	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	spin_unlock(&a->lock);
+	release_after(dev, p, waiters);
+	stat_add(&dev_shard(dev, current_cpu())->unmaps, 1);
+	if (copy)
+		stat_add(&dev_shard(dev, current_cpu())->bytes_from_dev, size);
 	return 0;
 }
 
@@ -421,12 +499,14 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
 		return reject(dev, -EINVAL, "unmap: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0; /* never bounced: a direct address */
+		return not_a_mapping(dev, "unmap", addr, size); /* a direct address? */
 	rcu_enter();
 	p = lookup_pool(dev, addr);
 	if (p)
 		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, "unmap", addr, size);
 	return rc;
 }
 
@@ -478,12 +558,14 @@ static int sync_common(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size
 	if (!size || !dir_valid(dir))
 		return reject(dev, -EINVAL, "sync: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
-		return 0;
+		return not_a_mapping(dev, "sync", addr, size);
 	rcu_enter();
 	p = lookup_pool(dev, addr);
 	if (p)
 		rc = sync_bounce(dev, p, addr, size, dir, to);
 	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, "sync", addr, size);
 	return rc;
 }
 
@@ -504,8 +586,10 @@ SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t 
 SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 			       enum swiotlb_dir dir, unsigned attrs, size_t *failed)
 {
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "map_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = swiotlb_map(dev, sg[i].cpu, sg[i].len, dir, attrs, &sg[i].addr);
 
@@ -532,8 +616,10 @@ SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg,
 {
 	int first = 0;
 
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "unmap_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = swiotlb_unmap(dev, sg[i].addr, sg[i].len, dir, attrs);
 
@@ -548,8 +634,10 @@ static int sync_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 {
 	int first = 0;
 
-	if (!dev || (!sg && n))
+	if (!dev)
 		return -EINVAL;
+	if (!sg && n)
+		return reject(dev, -EINVAL, "sync_sg: NULL entry array", 0, n);
 	for (size_t i = 0; i < n; i++) {
 		int rc = sync_common(dev, sg[i].addr, sg[i].len, dir, to);
 
@@ -573,6 +661,26 @@ SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiot
 
 /* ---- coherent allocations ---- */
 
+/* Free coherent allocation h after validating it under the area lock. */
+static int free_coherent(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+			 swiotlb_addr_t addr, size_t sz)
+{
+	struct area *a = &p->areas[pool_area_of(p, h)];
+	unsigned waiters;
+
+	spin_lock(&a->lock);
+	if (!mapping_owned(p, h, dev, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT)) {
+		spin_unlock(&a->lock);
+		return -EINVAL;
+	}
+	waiters = release_locked(dev, p, h, 0);
+	spin_unlock(&a->lock);
+	release_after(dev, p, waiters);
+	atomic_fetch_sub_explicit(&dev->mem->coherent, 1, memory_order_relaxed);
+	stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	return 0;
+}
+
 SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_addr_t *out)
 {
 	struct map_ctx m = { .dev = dev };
@@ -595,6 +703,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 	}
 	m.rq.dir = SWIOTLB_BIDIRECTIONAL;
 	m.rq.state = SLOT_COHERENT;
+	m.rq.size = size; /* recorded exactly: swiotlb_free() must match it */
 	rc = map_bounce(&m);
 	if (rc < 0) {
 		map_failed(dev, rc, size, 0);
@@ -608,7 +717,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 			     swiotlb_addr_t addr)
 {
-	size_t sz = align_up(size, PAGE_SZ);
+	size_t sz = size; /* the exact size given to swiotlb_alloc() */
 	struct pool *p;
 	int h, rc = -EINVAL;
 
@@ -619,12 +728,8 @@ SWIOTLB_API int swiotlb_free(struct swiotlb_dev *dev, void *cpu, size_t size,
 	rcu_enter();
 	if (dev_may_have_bounced(dev) && (p = lookup_pool(dev, addr)) &&
 	    (unsigned char *)cpu == p->cpu + (addr - p->start) &&
-	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0 &&
-	    mapping_is(p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL, SLOT_COHERENT))
-		rc = release_mapping(dev, p, (unsigned)h, addr, sz, SWIOTLB_BIDIRECTIONAL,
-				     SLOT_COHERENT, 0);
-	if (rc == 0)
-		stat_add(&dev_shard(dev, current_cpu())->frees, 1);
+	    (h = find_head(p, dev, addr, SLOT_COHERENT)) >= 0)
+		rc = free_coherent(dev, p, (unsigned)h, addr, sz);
 	rcu_exit();
 	if (rc < 0)
 		return reject(dev, rc, "free: not a live coherent allocation of this size",

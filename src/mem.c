@@ -95,9 +95,11 @@ void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p)
 
 /*
  * Remove a retired (empty, see pool_try_retire()) pool from the set and the
- * index.  The caller frees it with pool_free_rcu().
+ * index.  On success the caller frees it after a grace period; -ENOMEM
+ * when no smaller set could be allocated (p stays in the set, retired, and
+ * must not be freed).
  */
-void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
+int mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 {
 	struct pool_set *old, *s;
 	unsigned j = 0;
@@ -114,7 +116,7 @@ void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 		/* No memory for a smaller array: keep the old one; p is retired,
 		 * so mappers skip it, but it must then not be freed. */
 		pthread_mutex_unlock(&mem->lock);
-		return;
+		return -ENOMEM;
 	}
 	pool_unpublish(&mem->index, p);
 	mem_fold_pool_stats(mem, p);
@@ -122,7 +124,7 @@ void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 	if (p->kind == POOL_GROWN)
 		atomic_fetch_sub_explicit(&mem->grown_pools, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&mem->lock);
-	pool_free_rcu(p);
+	return 0;
 }
 
 static unsigned default_nareas(void)
@@ -144,6 +146,10 @@ static int config_refuse(const struct swiotlb_mem_config *c, const char *why)
 	return -EINVAL;
 }
 
+/* Largest grow_size accepted (anything larger is a mistake, and
+ * SIZE_MAX would overflow the rounding to segments). */
+#define MAX_CONFIG_GROW_SIZE ((size_t)1 << 40)
+
 static int config_check(const struct swiotlb_mem_config *c)
 {
 	if (c->nareas & (c->nareas - 1))
@@ -155,6 +161,8 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
 		return config_refuse(c, "max_size is smaller than the initial pool");
+	if (c->dynamic && c->grow_size > MAX_CONFIG_GROW_SIZE)
+		return config_refuse(c, "grow_size is larger than 1 TiB");
 	return 0;
 }
 
@@ -175,6 +183,10 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->dynamic = c->dynamic;
 	mem->strict_cursor = c->strict_cursor;
 	mem->max_size = c->dynamic ? c->max_size : 0;
+	mem->max_pools = c->max_pools;
+	mem->pool_added = c->pool_added;
+	mem->pool_removed = c->pool_removed;
+	mem->hook_ctx = c->hook_ctx;
 	mem->grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
 				      : default_grow_size(size);
 	mem->next_grow_size = mem->grow_size;
@@ -231,7 +243,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
 	waitq_init(&mem->waitq);
-	p = pool_create(mem, size, mem->nareas, mem->limit, PAGE_SZ, POOL_INITIAL);
+	p = pool_create(mem, size, mem->nareas, mem->limit, PAGE_SZ, POOL_INITIAL, &rc);
 	if (!p || mem_add_pool(mem, p) < 0)
 		goto fail;
 	mem->nareas = p->nareas;
@@ -288,9 +300,9 @@ SWIOTLB_API int swiotlb__mem_add_pool(struct swiotlb_mem *mem, size_t bytes)
 
 	if (!mem || !bytes)
 		return -EINVAL;
-	p = pool_create(mem, bytes, mem->nareas, mem->limit, PAGE_SZ, POOL_EXTRA);
+	p = pool_create(mem, bytes, mem->nareas, mem->limit, PAGE_SZ, POOL_EXTRA, &rc);
 	if (!p)
-		return -ENOMEM;
+		return rc;
 	rc = mem_add_pool(mem, p);
 	if (rc < 0)
 		pool_destroy(p);

@@ -60,22 +60,97 @@ static bool pool_bytes_reserve(struct swiotlb_mem *mem, size_t len)
 	return true;
 }
 
+/* Reserve one of mem->max_pools (0 = no cap), the same way. */
+static bool pool_count_reserve(struct swiotlb_mem *mem)
+{
+	unsigned cur = atomic_load_explicit(&mem->pools_alive, memory_order_relaxed);
+
+	do {
+		if (mem->max_pools && cur >= mem->max_pools)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&mem->pools_alive, &cur, cur + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
+/* Give back what pool_bytes_reserve() and pool_count_reserve() took, and
+ * wake MAY_BLOCK waiters: a map waiting for room under max_size or
+ * max_pools may now get a transient pool. */
+static void pool_caps_release(struct swiotlb_mem *mem, size_t len)
+{
+	atomic_fetch_sub_explicit(&mem->pool_bytes, len, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&mem->pools_alive, 1, memory_order_relaxed);
+	waitq_notify_free(&mem->waitq);
+}
+
+void pool_info(const struct pool *p, struct swiotlb_pool_info *info)
+{
+	const struct swiotlb_provider *pr = &p->mem->provider;
+	int fd = -1;
+	uint64_t off = 0;
+
+	if (!pr->fd || pr->fd(pr->ctx, p->cpu, p->start, p->alloc_len, &fd, &off) < 0) {
+		fd = -1;
+		off = 0;
+	}
+	*info = (struct swiotlb_pool_info){
+		.cpu = p->cpu, .addr = p->start, .len = p->alloc_len, .fd = fd,
+		.fd_offset = off,
+		.kind = p->kind == POOL_TRANSIENT ? SWIOTLB_POOL_TRANSIENT :
+			p->kind == POOL_GROWN ? SWIOTLB_POOL_GROWN : SWIOTLB_POOL_INITIAL,
+	};
+}
+
+/* Show a new pool to the caller's pool_added hook (before any address in
+ * it can be handed out).  -ECANCELED when the hook refuses it. */
+static int pool_announce(struct pool *p)
+{
+	struct swiotlb_mem *mem = p->mem;
+	struct swiotlb_pool_info info;
+	int rc;
+
+	if (!mem->pool_added)
+		return 0;
+	pool_info(p, &info);
+	rc = mem->pool_added(mem->hook_ctx, &info);
+	if (rc) {
+		mem_log(mem, SWIOTLB_LOG_WARN,
+			"pool_added hook refused a %zu-byte pool at %#llx (returned %d)",
+			p->alloc_len, (unsigned long long)p->start, rc);
+		return -ECANCELED;
+	}
+	p->announced = true;
+	return 0;
+}
+
+static void pool_free_meta(struct pool *p)
+{
+	free(p->slots);
+	free(p->free_run);
+	free(p->areas);
+	free(p);
+}
+
 /*
  * Create a pool of at least 'bytes' (rounded up to slots) below 'limit',
  * its device address aligned to 'align' (a power of two >= the page size),
- * with 'nareas' areas (reduced to what the size allows).  The pool is
- * private to the caller until published (mem_add_pool() or, for a
- * transient pool, pool_publish()).  Returns NULL when the provider or
- * malloc fails.
+ * with 'nareas' areas (reduced to what the size allows), and show it to
+ * the pool_added hook.  The pool is private to the caller until published
+ * (mem_add_pool() or, for a transient pool, pool_publish()).  Returns NULL
+ * and sets *err: -ENOSPC when max_size or max_pools leaves no room,
+ * -ENOMEM when the provider or malloc fails, -ECANCELED when the hook
+ * refuses the pool.
  */
 struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, size_t align, enum pool_kind kind)
+			 swiotlb_addr_t limit, size_t align, enum pool_kind kind, int *err)
 {
 	size_t nslots = nr_slots(bytes);
 	struct pool *p;
 	void *cpu;
 	swiotlb_addr_t addr;
 
+	*err = -ENOMEM;
 	if (!nslots || nslots > UINT32_MAX / 2)
 		return NULL;
 	p = calloc(1, sizeof(*p));
@@ -87,41 +162,56 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->nareas = pool_areas_for(nslots, nareas ? nareas : 1);
 	p->area_slots = p->nslots / p->nareas;
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
-	CDS_INIT_LIST_HEAD(&p->dev_node);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
-	if (!p->slots || !p->free_run || areas_init(p) < 0 || !pool_bytes_reserve(mem, p->alloc_len))
+	if (!p->slots || !p->free_run || areas_init(p) < 0)
 		goto fail;
+	if (!pool_bytes_reserve(mem, p->alloc_len)) {
+		*err = -ENOSPC;
+		goto fail;
+	}
+	if (!pool_count_reserve(mem)) {
+		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+		*err = -ENOSPC;
+		goto fail;
+	}
 	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, align, limit,
 				&cpu, &addr) < 0) {
-		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+		pool_caps_release(mem, p->alloc_len);
 		goto fail;
 	}
 	p->cpu = cpu;
 	p->start = addr;
 	p->end = addr + ((swiotlb_addr_t)nslots << SLOT_SHIFT);
 	slots_init(p);
+	*err = pool_announce(p);
+	if (*err < 0) {
+		pool_destroy(p);
+		return NULL;
+	}
 	return p;
 fail:
-	free(p->slots);
-	free(p->free_run);
-	free(p->areas);
-	free(p);
+	pool_free_meta(p);
 	return NULL;
 }
 
-/* Free a pool now.  The caller guarantees that no reader can reach it
- * (never published, or unpublished and a grace period has passed). */
+/* Free a pool now: tell the pool_removed hook (if pool_added accepted
+ * it), give the memory back to the provider.  The caller guarantees that
+ * no reader can reach it (never published, or unpublished and a grace
+ * period has passed). */
 void pool_destroy(struct pool *p)
 {
 	struct swiotlb_mem *mem = p->mem;
 
+	if (p->announced && mem->pool_removed) {
+		struct swiotlb_pool_info info;
+
+		pool_info(p, &info);
+		mem->pool_removed(mem->hook_ctx, &info);
+	}
 	mem->provider.free(mem->provider.ctx, p->cpu, p->start, p->alloc_len);
-	atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
-	free(p->areas);
-	free(p->slots);
-	free(p->free_run);
-	free(p);
+	pool_caps_release(mem, p->alloc_len);
+	pool_free_meta(p);
 }
 
 static void pool_free_cb(struct rcu_head *head)

@@ -8,6 +8,7 @@
  * sums them; a pool that is retired first folds its counters into the
  * memory (mem_fold_pool_stats()) so totals never go backwards.
  */
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -157,6 +158,8 @@ SWIOTLB_API int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev,
 
 SWIOTLB_API const char *swiotlb_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "unknown error";
 	switch (err < 0 ? -err : err) {
 	case 0: return "success";
 	case EINVAL: return "invalid argument (bad direction, size, flags, or not a live mapping)";

@@ -8,15 +8,31 @@
  * suits a later waiter but not the head (each new head retries at once),
  * and a big request is not starved by a stream of small ones.
  *
- * No lost wake-up, without a barrier on the free path: a waiter increments
- * nwaiters and then retries under the area locks while holding q->lock, and
- * sleeps on its condition variable (releasing q->lock atomically).  The
- * freeing thread releases slots under an area lock and then reads nwaiters.
- * Either the waiter's retry took that area lock after the free (it saw the
- * freed slots), or it took it before, and then its increment of nwaiters
- * happens before the freeing thread's read (through the area lock), which
- * therefore sees a waiter and signals the head under q->lock, which the
- * head holds until it sleeps.
+ * The retry runs WITHOUT q->lock: it may create a transient pool (the
+ * provider's mmap, the pool_added hook, mutexes), and a free on another
+ * thread must never wait for that (waitq_wake() takes q->lock).  A wake-up
+ * that comes while the head is retrying is not lost: waitq_wake() bumps
+ * q->wakeups under q->lock, and the head, before it sleeps, compares it
+ * with the value it read before its retry.
+ *
+ * No lost wake-up between a freeing thread and the head's retry:
+ *  - slots: the retry takes every area lock it looks at (slot_req.waiting
+ *    turns off the unlocked full-area skip), and the freeing thread reads
+ *    nwaiters under the area lock it freed under (release_locked(),
+ *    map.c).  If the retry locked that area after the free, it sees the
+ *    slots; if before, its enqueue() (nwaiters++) happens before the
+ *    freer's read through the area lock, and the freer wakes it.  No
+ *    fence, and no extra locked instruction, on the unmap path.
+ *  - pool memory given back under max_size/max_pools
+ *    (pool_caps_release(), pool.c) is a store-buffering shape:
+ *      head:  nwaiters++ (enqueue)        freer: pool_bytes -= len
+ *             fence(seq_cst)  [F1]               fence(seq_cst)  [F2]
+ *             read pool_bytes (retry)            read nwaiters
+ *    With both fences one of the two reads sees the other's store (F1 in
+ *    retry_unlocked(), F2 in waitq_notify_free(), internal.h); without
+ *    them C11 and even x86-TSO let both miss (stores still in the store
+ *    buffers).
+ *  - pools added by the resize thread wake unconditionally.
  */
 #include <time.h>
 
@@ -26,6 +42,7 @@ void waitq_init(struct waitq *q)
 {
 	pthread_mutex_init(&q->lock, NULL);
 	q->head = q->tail = NULL;
+	q->wakeups = 0;
 	atomic_init(&q->nwaiters, 0);
 }
 
@@ -34,14 +51,34 @@ void waitq_fini(struct waitq *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-/* Wake the head waiter, if any.  Called after slots were freed or a pool
- * was added. */
+/* Wake the head waiter, if any.  Called after slots or pool memory were
+ * freed or a pool was added. */
 void waitq_wake(struct waitq *q)
 {
 	pthread_mutex_lock(&q->lock);
+	q->wakeups++;
 	if (q->head)
 		pthread_cond_signal(&q->head->cond);
 	pthread_mutex_unlock(&q->lock);
+}
+
+/* One retry by the head waiter, with q->lock dropped (see the top of this
+ * file).  Returns try_alloc's result; *missed is set when a wake-up came
+ * during the retry. */
+static int retry_unlocked(struct waitq *q, waitq_try_fn try_alloc, void *ctx, bool *missed)
+{
+	unsigned long seen = q->wakeups;
+	int rc;
+
+	pthread_mutex_unlock(&q->lock);
+	/* F1: orders our nwaiters increment (enqueue()) before the retry's
+	 * loads of area.used and pool_bytes; pairs with F2 in
+	 * waitq_notify_free() (internal.h) */
+	atomic_thread_fence(memory_order_seq_cst);
+	rc = try_alloc(ctx);
+	pthread_mutex_lock(&q->lock);
+	*missed = q->wakeups != seen;
+	return rc;
 }
 
 static void enqueue(struct waitq *q, struct waiter *w)
@@ -73,9 +110,9 @@ static void dequeue(struct waitq *q, struct waiter *w)
 }
 
 /*
- * Wait until try_alloc(ctx) returns 0 (its result is returned) or
- * timeout_ms passes (-ETIMEDOUT).  try_alloc runs with q->lock held and
- * must not block on anything but area locks.
+ * Wait until try_alloc(ctx) returns something other than -ENOSPC (that
+ * result is returned) or timeout_ms passes (-ETIMEDOUT).  try_alloc runs
+ * without q->lock and may block (a transient pool: provider, hook).
  */
 int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	       unsigned timeout_ms)
@@ -85,6 +122,7 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	pthread_condattr_t attr;
 	struct timespec deadline;
 	uint64_t t0 = now_ns();
+	bool missed = false;
 	int rc = -ETIMEDOUT;
 
 	pthread_condattr_init(&attr);
@@ -97,12 +135,15 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	enqueue(q, &w);
 	for (;;) {
 		if (q->head == &w) {
-			rc = try_alloc(ctx);
+			rc = retry_unlocked(q, try_alloc, ctx, &missed);
 			if (rc != -ENOSPC)
 				break;
+			if (missed)
+				continue;
 		}
 		if (pthread_cond_timedwait(&w.cond, &q->lock, &deadline) == ETIMEDOUT) {
-			rc = q->head == &w ? try_alloc(ctx) : -ENOSPC;
+			rc = q->head == &w ? retry_unlocked(q, try_alloc, ctx, &missed)
+					   : -ENOSPC;
 			if (rc == -ENOSPC) {
 				rc = -ETIMEDOUT;
 				stat_add(&mem->wait_timeouts, 1);

@@ -158,9 +158,23 @@ static void test_unmap_args(void)
 	CHECK_EQ(ds2.mappings, ds.mappings);
 	CHECK_EQ(ds2.unmaps, ds.unmaps);
 
-	/* a direct (non-pool) address is a no-op */
-	CHECK_OK(swiotlb_unmap(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE, 0));
-	CHECK_OK(swiotlb_sync_for_cpu(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE));
+	/* a force_bounce device never hands out a direct address: an address
+	 * in no pool is misuse (e.g. a second unmap of a transient mapping) */
+	EINVAL_ON_DEV(swiotlb_unmap(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE, 0));
+	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE));
+	CHECK_PAT(buf, 16384, 5);
+	s2 = stats_of(mem);
+	same_stats(&s, &s2, __LINE__);
+	/* for a device that maps directly, a direct address is a no-op */
+	struct swiotlb_dev_config dc = { .name = "direct" };
+	struct swiotlb_dev *ddev = swiotlb_dev_create(mem, &dc);
+	swiotlb_addr_t da;
+	CHECK(ddev != NULL);
+	CHECK_OK(swiotlb_map(ddev, buf, 100, SWIOTLB_FROM_DEVICE, 0, &da));
+	CHECK_EQ(da, (swiotlb_addr_t)(uintptr_t)buf);
+	CHECK_OK(swiotlb_unmap(ddev, da, 100, SWIOTLB_FROM_DEVICE, 0));
+	CHECK_OK(swiotlb_sync_for_cpu(ddev, da, 100, SWIOTLB_FROM_DEVICE));
+	CHECK_OK(swiotlb_dev_destroy(ddev));
 	CHECK_PAT(buf, 16384, 5);
 	s2 = stats_of(mem);
 	same_stats(&s, &s2, __LINE__);
