@@ -90,6 +90,7 @@ struct vblk {
 	size_t seg_size;
 	unsigned seg_max;
 	bool connected;             /* vu needs vhost_user_close() */
+	bool told;                  /* the device-gone message was printed */
 	struct vblk_stats st;       /* I/O-thread counters */
 	atomic_uint_fast64_t radd, rrem, rfail; /* hook counters */
 };
@@ -191,29 +192,6 @@ static int device_config(struct vblk *b, uint64_t features)
 	return b->seg_size ? 0 : -EPROTO;
 }
 
-/* TEMPORARY (until the library calls pool_added): register the initial
- * pool found through one coherent allocation. */
-static int initial_fallback(struct vblk *b, size_t size)
-{
-	struct swiotlb_pool_info pi = { .fd = -1 };
-	swiotlb_addr_t a;
-	uint64_t off;
-	int fd, rc;
-	void *c;
-
-	if (atomic_load_explicit(&b->radd, memory_order_relaxed))
-		return 0;
-	c = swiotlb_alloc(b->dev, 4096, &a);
-	if (!c)
-		return -errno;
-	rc = b->prov->fd(b->prov->ctx, c, a, 4096, &fd, &off);
-	pi.cpu = (char *)c - off;
-	pi.addr = a - off;
-	pi.len = size;
-	swiotlb_free(b->dev, c, 4096, a);
-	return rc ? rc : hook_pool_added(b, &pi);
-}
-
 static int memory_create(struct vblk *b, const struct vblk_config *c)
 {
 	struct swiotlb_mem_config mc = {
@@ -235,9 +213,7 @@ static int memory_create(struct vblk *b, const struct vblk_config *c)
 	if (!b->mem)
 		return -errno;
 	b->dev = swiotlb_dev_create(b->mem, &dc);
-	if (!b->dev)
-		return -errno;
-	return initial_fallback(b, mc.size);
+	return b->dev ? 0 : -errno;
 }
 
 static int queue_start(struct vblk *b)
@@ -488,6 +464,10 @@ static int fail_all(struct vblk *b, struct vblk_req **done, int max)
 {
 	int n = 0;
 
+	if (b->ninflight && !b->told)
+		fprintf(stderr, "vblk: the device closed the connection or died; "
+			"failing %u request(s) in flight with ENOTCONN\n", b->ninflight);
+	b->told = true;
 	for (unsigned i = 0; i < b->qsz && n < max; i++) {
 		struct vblk_req *r = b->inflight[i];
 

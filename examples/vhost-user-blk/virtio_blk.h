@@ -31,6 +31,10 @@
 
 #define VBLK_SECTOR 512u
 #define VBLK_MAX_SEGS 16 /* data descriptors per request */
+/* Coherent allocations the driver holds while open (descriptor table,
+ * avail and used rings, headers, status bytes): the device's live
+ * mapping count in swiotlb_dev_stats() includes them. */
+#define VBLK_COHERENT_ALLOCS 5
 
 enum vblk_op { VBLK_READ = 0, VBLK_WRITE = 1, VBLK_FLUSH = 4 };
 

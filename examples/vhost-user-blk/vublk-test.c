@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,8 +254,8 @@ static int test_io(void)
 	CHECK_RC(vblk_rw(b, VBLK_READ, 0, back, DISK)); /* everything, once more */
 	CHECK(!memcmp(back, shadow, DISK));
 	swiotlb_dev_stats(vblk_dev(b), &ds);
-	CHECK(ds.mappings == 0);
-	CHECK_RC(vblk_close(b));
+	CHECK(ds.maps == ds.unmaps && ds.mappings == VBLK_COHERENT_ALLOCS);
+	CHECK_RC(vblk_close(b)); /* includes swiotlb_dev_destroy(): 0 only with no mapping */
 	CHECK_RC(qsd_stop(&g_qsd));
 	verify_image(shadow);
 	qsd_cleanup(&g_qsd);
@@ -263,6 +264,30 @@ static int test_io(void)
 	free(shadow);
 	free(back);
 	return 0;
+}
+
+/* With the device gone, a map that needs a new pool cannot register it:
+ * the pool is refused and the map fails; no address is handed out. */
+static void unregistered_pool_refused(struct vblk *b)
+{
+	static unsigned char big[256 * 1024];
+	swiotlb_addr_t a[128];
+	struct vblk_stats vs;
+	unsigned ok = 0;
+	int rc = 0;
+
+	for (; ok < 128; ok++) { /* up to 32 MiB: more than the pools hold */
+		rc = swiotlb_map(vblk_dev(b), big, sizeof(big), SWIOTLB_TO_DEVICE,
+				 SWIOTLB_ATTR_NO_WARN, &a[ok]);
+		if (rc)
+			break;
+	}
+	vblk_get_stats(b, &vs);
+	printf("device gone: %u maps of 256 KiB fit the registered pools, then %s; "
+	       "%llu pool(s) refused\n", ok, strerror(-rc), (unsigned long long)vs.region_failures);
+	CHECK(rc < 0 && ok < 128 && vs.region_failures > 0);
+	while (ok--)
+		CHECK_RC(swiotlb_unmap(vblk_dev(b), a[ok], sizeof(big), SWIOTLB_TO_DEVICE, 0));
 }
 
 static int test_kill(void)
@@ -293,7 +318,20 @@ static int test_kill(void)
 		}
 		done += (unsigned)n;
 	}
+	/* freeze the daemon so that a full queue is in flight, then kill it */
+	CHECK(kill(g_qsd.pid, SIGSTOP) == 0);
+	for (;;) {
+		n = vblk_reap(b, d, 32, 0);
+		CHECK(n >= 0);
+		for (int i = 0; i < n; i++) {
+			CHECK_RC(d[i]->result);
+			CHECK_RC(vblk_submit(b, d[i]));
+		}
+		if (!n && vblk_inflight(b) == 32)
+			break;
+	}
 	inflight = vblk_inflight(b);
+	CHECK(inflight == 32);
 	qsd_kill(&g_qsd);
 	printf("killed the daemon with %u requests in flight\n", inflight);
 	while ((n = vblk_reap(b, d, 32, 5000)) > 0)
@@ -301,13 +339,14 @@ static int test_kill(void)
 			failed += d[i]->result == -ENOTCONN;
 	CHECK(n == -ENOTCONN);
 	CHECK(vblk_inflight(b) == 0);
-	CHECK(failed > 0 && failed <= inflight);
+	CHECK(failed == inflight);
 	CHECK(vblk_submit(b, &rq[0]) == -ENOTCONN);
 	CHECK(vblk_rw(b, VBLK_READ, 0, bufs, 4096) == -ENOTCONN);
 	swiotlb_dev_stats(vblk_dev(b), &ds);
-	printf("%u requests failed with ENOTCONN; live mappings %llu\n", failed,
-	       (unsigned long long)ds.mappings);
-	CHECK(ds.mappings == 0);
+	printf("%u requests failed with ENOTCONN; bounce maps %llu, unmaps %llu\n", failed,
+	       (unsigned long long)ds.maps, (unsigned long long)ds.unmaps);
+	CHECK(ds.maps == ds.unmaps && ds.mappings == VBLK_COHERENT_ALLOCS);
+	unregistered_pool_refused(b);
 	CHECK_RC(vblk_close(b)); /* swiotlb_dev_destroy and swiotlb_mem_destroy: 0 */
 	qsd_cleanup(&g_qsd);
 	free(bufs);
