@@ -141,9 +141,9 @@ static unsigned reap_check(struct vblk *b, unsigned char *shadow, int timeout_ms
 	return (unsigned)n;
 }
 
-static struct vblk *open_dev(unsigned shrink_ms)
+static struct vblk *open_dev(size_t pool, unsigned shrink_ms)
 {
-	struct vblk_config c = { .socket = g_qsd.sock, .pool_size = MIB,
+	struct vblk_config c = { .socket = g_qsd.sock, .pool_size = pool,
 				 .shrink_delay_ms = shrink_ms, .max_pools = 16,
 				 .verbose = getenv("VUBLK_VERBOSE") != NULL };
 	struct vblk *b = NULL;
@@ -241,7 +241,7 @@ static int test_io(void)
 	for (unsigned i = 0; i < LANES; i++)
 		CHECK((lanes[i].buf = malloc(MIB)));
 	CHECK_RC(qsd_start(&g_qsd, DISK, false));
-	b = open_dev(150);
+	b = open_dev(MIB, 150);
 	peak = random_io(b, lanes, shadow, 3.0);
 	swiotlb_mem_stats(vblk_mem(b), &st);
 	vblk_get_stats(b, &vs);
@@ -276,7 +276,7 @@ static void unregistered_pool_refused(struct vblk *b)
 	unsigned ok = 0;
 	int rc = 0;
 
-	for (; ok < 128; ok++) { /* up to 32 MiB: more than the pools hold */
+	for (; ok < 128; ok++) { /* up to 32 MiB: more than the pool holds */
 		rc = swiotlb_map(vblk_dev(b), big, sizeof(big), SWIOTLB_TO_DEVICE,
 				 SWIOTLB_ATTR_NO_WARN, &a[ok]);
 		if (rc)
@@ -302,7 +302,7 @@ static int test_kill(void)
 	CHECK(bufs);
 	memset(bufs, 0x5a, 32 * 256 * 1024);
 	CHECK_RC(qsd_start(&g_qsd, DISK, false));
-	b = open_dev(0);
+	b = open_dev(16 * MIB, 0); /* room for 32 x 256 KiB: no EAGAIN */
 	for (unsigned i = 0; i < 32; i++) {
 		rq[i] = (struct vblk_req){ .op = i & 1 ? VBLK_READ : VBLK_WRITE,
 					   .offset = i * 256 * 1024, .buf = bufs + i * 256 * 1024,
