@@ -26,11 +26,11 @@
 
 #include "qsd.h"
 #include "virtio_blk.h"
+#include "workload.h"
 
 #define MIB ((size_t)1 << 20)
 #define DISK (64 * MIB)
 #define LANES 16
-#define LANE (DISK / LANES)
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK failed: %s\n", \
 	__FILE__, __LINE__, #c); fail(); } } while (0)
@@ -45,100 +45,11 @@ static void fail(void)
 	exit(1);
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&d, NULL);
-}
-
-/* One lane's request: its own private buffer, its own part of the disk,
- * so requests in flight never overlap. */
-struct lane {
-	struct vblk_req r;
-	unsigned char *buf;
-	bool busy;
-};
-
-static void lane_start(struct vblk *b, struct lane *l, unsigned idx, unsigned char *shadow)
-{
-	size_t len = ((rnd() % (MIB / VBLK_SECTOR)) + 1) * VBLK_SECTOR;
-	uint64_t off = idx * LANE + (rnd() % ((LANE - len) / VBLK_SECTOR + 1)) * VBLK_SECTOR;
-	bool wr = rnd() & 1;
-	int rc;
-
-	if (rnd() % 8 == 0)
-		len = MIB; /* plenty of full-size, four-segment requests */
-	if (off + len > (idx + 1) * LANE)
-		off = (idx + 1) * LANE - len;
-	l->r = (struct vblk_req){ .op = wr ? VBLK_WRITE : VBLK_READ, .offset = off,
-				  .buf = l->buf, .len = len, .priv = l };
-	if (wr) {
-		for (size_t i = 0; i < len; i += 8) {
-			uint64_t v = rnd();
-
-			memcpy(l->buf + i, &v, 8);
-		}
-		memcpy(shadow + off, l->buf, len); /* the lane is ours alone */
-	} else {
-		memset(l->buf, 0xa5, len);
-	}
-	while ((rc = vblk_submit(b, &l->r)) == -EAGAIN) {
-		struct vblk_req *d;
-		int n = vblk_reap(b, &d, 1, 1000);
-
-		CHECK(n >= 0);
-		if (n) {
-			struct lane *o = d->priv;
-
-			CHECK_RC(d->result);
-			if (d->op == VBLK_READ)
-				CHECK(!memcmp(o->buf, shadow + d->offset, d->len));
-			o->busy = false;
-		}
-	}
-	CHECK_RC(rc);
-	l->busy = true;
-}
-
-static unsigned reap_check(struct vblk *b, unsigned char *shadow, int timeout_ms)
-{
-	struct vblk_req *d[LANES];
-	int n = vblk_reap(b, d, LANES, timeout_ms);
-
-	CHECK(n >= 0);
-	for (int i = 0; i < n; i++) {
-		struct lane *l = d[i]->priv;
-
-		CHECK_RC(d[i]->result);
-		if (d[i]->op == VBLK_READ && memcmp(l->buf, shadow + d[i]->offset, d[i]->len)) {
-			fprintf(stderr, "read-back mismatch at %llu (+%zu)\n",
-				(unsigned long long)d[i]->offset, d[i]->len);
-			fail();
-		}
-		l->busy = false;
-	}
-	return (unsigned)n;
 }
 
 static struct vblk *open_dev(size_t pool, unsigned shrink_ms)
@@ -152,32 +63,6 @@ static struct vblk *open_dev(size_t pool, unsigned shrink_ms)
 	CHECK(vblk_capacity(b) == DISK);
 	CHECK(vblk_max_request(b) >= MIB);
 	return b;
-}
-
-/* Random I/O for a while; returns the most daemon regions seen. */
-static int random_io(struct vblk *b, struct lane *lanes, unsigned char *shadow, double secs)
-{
-	double end = now_s() + secs;
-	unsigned ops = 0, rounds = 0;
-	int peak = 0;
-
-	while (now_s() < end || ops < 200) {
-		for (unsigned i = 0; i < LANES; i++)
-			if (!lanes[i].busy) {
-				lane_start(b, &lanes[i], i, shadow);
-				ops++;
-			}
-		reap_check(b, shadow, 1000);
-		if (++rounds % 8 == 0) {
-			int n = qsd_count_regions(&g_qsd);
-
-			peak = n > peak ? n : peak;
-		}
-	}
-	while (vblk_inflight(b))
-		reap_check(b, shadow, 1000);
-	printf("random I/O: %u requests\n", ops);
-	return peak;
 }
 
 /* Idle until the grown pools are gone, here and in the daemon. */
@@ -204,65 +89,39 @@ static void wait_shrunk(struct vblk *b)
 	CHECK(regions == 1);
 }
 
-static void verify_image(const unsigned char *shadow)
-{
-	unsigned char *img = malloc(DISK);
-	int fd = open(g_qsd.image, O_RDONLY);
-	size_t got = 0;
-
-	CHECK(img && fd >= 0);
-	while (got < DISK) {
-		ssize_t n = read(fd, img + got, DISK - got);
-
-		CHECK(n > 0);
-		got += (size_t)n;
-	}
-	close(fd);
-	for (size_t i = 0; i < DISK; i++)
-		if (img[i] != shadow[i]) {
-			fprintf(stderr, "image differs at byte %zu\n", i);
-			fail();
-		}
-	free(img);
-	printf("image file: %zu bytes verified\n", (size_t)DISK);
-}
-
 static int test_io(void)
 {
-	unsigned char *shadow = calloc(1, DISK), *back = malloc(DISK);
-	struct lane lanes[LANES] = { 0 };
+	unsigned char *shadow = calloc(1, DISK);
 	struct swiotlb_dev_stats ds;
+	struct work_result wr;
 	struct swiotlb_stats st;
 	struct vblk_stats vs;
 	struct vblk *b;
-	int peak;
 
-	CHECK(shadow && back);
-	for (unsigned i = 0; i < LANES; i++)
-		CHECK((lanes[i].buf = malloc(MIB)));
+	CHECK(shadow);
 	CHECK_RC(qsd_start(&g_qsd, DISK, false));
 	b = open_dev(MIB, 150);
-	peak = random_io(b, lanes, shadow, 3.0);
+	CHECK_RC(work_random(b, &g_qsd, shadow, DISK, LANES, MIB, 3.0, 200, 42, &wr));
 	swiotlb_mem_stats(vblk_mem(b), &st);
 	vblk_get_stats(b, &vs);
-	printf("grows %llu, transient %llu, regions added %llu, daemon maps at peak %d\n",
-	       (unsigned long long)st.grows, (unsigned long long)st.transient_created,
-	       (unsigned long long)vs.regions_added, peak);
+	printf("random I/O: %u requests, %llu bytes; grows %llu, transient %llu, regions "
+	       "added %llu, daemon maps at peak %d\n", wr.requests,
+	       (unsigned long long)wr.bytes, (unsigned long long)st.grows,
+	       (unsigned long long)st.transient_created, (unsigned long long)vs.regions_added,
+	       wr.peak_regions);
+	CHECK(wr.requests >= 200);
 	CHECK(st.grows > 0);
-	CHECK(vs.regions_added > 1 && peak > 1);
+	CHECK(vs.regions_added > 1 && wr.peak_regions > 1);
 	wait_shrunk(b);
-	CHECK_RC(vblk_rw(b, VBLK_READ, 0, back, DISK)); /* everything, once more */
-	CHECK(!memcmp(back, shadow, DISK));
+	CHECK_RC(work_verify(b, shadow, DISK)); /* everything, once more */
 	swiotlb_dev_stats(vblk_dev(b), &ds);
 	CHECK(ds.maps == ds.unmaps && ds.mappings == VBLK_COHERENT_ALLOCS);
 	CHECK_RC(vblk_close(b)); /* includes swiotlb_dev_destroy(): 0 only with no mapping */
 	CHECK_RC(qsd_stop(&g_qsd));
-	verify_image(shadow);
+	CHECK_RC(work_verify_file(g_qsd.image, shadow, DISK));
+	printf("image file: %zu bytes verified\n", (size_t)DISK);
 	qsd_cleanup(&g_qsd);
-	for (unsigned i = 0; i < LANES; i++)
-		free(lanes[i].buf);
 	free(shadow);
-	free(back);
 	return 0;
 }
 
