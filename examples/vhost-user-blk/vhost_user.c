@@ -245,6 +245,11 @@ static int vu_negotiate(struct vhost_user *vu, uint64_t want, uint64_t *got)
 		return rc;
 	vu->max_mem_slots = slots > 512 ? 512 : (unsigned)slots;
 	*got = vu->features;
+	if (vu->verbose)
+		fprintf(stderr, "vhost-user: features 0x%llx offered, 0x%llx taken; protocol "
+			"features 0x%llx offered; %u memory slots\n", (unsigned long long)offered,
+			(unsigned long long)vu->features, (unsigned long long)proto,
+			vu->max_mem_slots);
 	return 0;
 }
 
