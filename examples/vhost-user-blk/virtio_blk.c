@@ -91,6 +91,7 @@ struct vblk {
 	unsigned seg_max;
 	bool connected;             /* vu needs vhost_user_close() */
 	bool told;                  /* the device-gone message was printed */
+	bool plugged, unkicked;     /* kicks deferred; published since kick */
 	struct vblk_stats st;       /* I/O-thread counters */
 	atomic_uint_fast64_t radd, rrem, rfail; /* hook counters */
 };
@@ -378,19 +379,39 @@ static void chain_free(struct vblk *b, unsigned head)
 	b->nfree += n;
 }
 
-static void ring_publish(struct vblk *b, unsigned head)
+static void ring_kick(struct vblk *b)
 {
 	uint64_t one = 1;
 
-	b->avail->ring[b->avail_idx & (b->qsz - 1)] = (uint16_t)head;
-	b->avail_idx++;
-	__atomic_store_n(&b->avail->idx, b->avail_idx, __ATOMIC_RELEASE);
+	b->unkicked = false;
 	/* the idx store before the flags load: the device either sees the
-	 * new entry or has notifications on, and we then kick */
+	 * new entries or has notifications on, and we then kick */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!(__atomic_load_n(&b->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY) &&
 	    write(b->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		perror("vblk: kick");
+}
+
+static void ring_publish(struct vblk *b, unsigned head)
+{
+	b->avail->ring[b->avail_idx & (b->qsz - 1)] = (uint16_t)head;
+	b->avail_idx++;
+	__atomic_store_n(&b->avail->idx, b->avail_idx, __ATOMIC_RELEASE);
+	b->unkicked = true;
+	if (!b->plugged)
+		ring_kick(b);
+}
+
+void vblk_plug(struct vblk *b)
+{
+	b->plugged = true;
+}
+
+void vblk_unplug(struct vblk *b)
+{
+	b->plugged = false;
+	if (b->unkicked)
+		ring_kick(b);
 }
 
 int vblk_submit(struct vblk *b, struct vblk_req *r)
@@ -517,6 +538,8 @@ int vblk_reap(struct vblk *b, struct vblk_req **done, int max, int timeout_ms)
 {
 	long long deadline = timeout_ms < 0 ? -1 : now_us() + timeout_ms * 1000ll;
 
+	if (b->unkicked) /* never sleep on requests the device was not told of */
+		ring_kick(b);
 	for (;;) {
 		int n = reap_used(b, done, max), rc;
 		long long left;

@@ -91,6 +91,12 @@ int vblk_close(struct vblk *b);
  * -EINVAL: bad offset/length/op; other map errors as swiotlb_map(). */
 int vblk_submit(struct vblk *b, struct vblk_req *r);
 
+/* Batch notifications: between vblk_plug() and vblk_unplug() submits
+ * publish requests without kicking the device; unplug kicks once.
+ * vblk_reap() kicks first if something is unkicked. */
+void vblk_plug(struct vblk *b);
+void vblk_unplug(struct vblk *b);
+
 /* Collect up to max completed requests, waiting up to timeout_ms (-1 =
  * forever) for the first.  Returns how many, 0 on timeout, or -ENOTCONN
  * when the device is gone and nothing is left in flight. */

@@ -194,9 +194,9 @@ static double pct_us(const struct bench_cell *c, double p)
 
 static void bench_print(struct bench_cell *cells, unsigned n)
 {
-	printf("| size | QD | buffers | IOPS | p50 us | p99 us | mean us | "
-	       "bounce overhead (mean / p50) |\n");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	printf("| size | QD | buffers | IOPS | p50 us | p99 us | mean us | CPU us/req: driver, daemon | "
+	       "bounce overhead: mean / p50 latency |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (unsigned i = 0; i < n; i++) {
 		struct bench_cell *c = &cells[i], *zc = &cells[i | 1];
 		char ovh[64] = "-";
@@ -210,10 +210,11 @@ static void bench_print(struct bench_cell *cells, unsigned n)
 				 (mean_us(c) / mean_us(zc) - 1) * 100,
 				 (pct_us(c, 0.5) / pct_us(zc, 0.5) - 1) * 100);
 		}
-		printf("| %zu KiB | %u | %s | %.0f | %.1f | %.1f | %.1f | %s |\n", c->size >> 10,
-		       c->qd, c->zero_copy ? "zero-copy" : "bounced",
+		printf("| %zu KiB | %u | %s | %.0f | %.1f | %.1f | %.1f | %.2f, %.2f | %s |\n",
+		       c->size >> 10, c->qd, c->zero_copy ? "zero-copy" : "bounced",
 		       (double)c->requests / c->seconds, pct_us(c, 0.5), pct_us(c, 0.99),
-		       mean_us(c), ovh);
+		       mean_us(c), c->cpu_seconds * 1e6 / (double)c->requests,
+		       c->dev_cpu_seconds * 1e6 / (double)c->requests, ovh);
 	}
 }
 
@@ -240,7 +241,8 @@ static int bench_main(const struct qsd *q, const struct opts *o)
 
 	for (unsigned i = 0; i < 8; i++)
 		cells[i] = (struct bench_cell){ .size = i & 4 ? 65536 : 4096,
-						.qd = i & 2 ? 32 : 1, .zero_copy = i & 1 };
+						.qd = i & 2 ? 32 : 1, .zero_copy = i & 1,
+						.dev_pid = q->pid };
 	rc = vblk_open(&c, &b);
 	if (rc)
 		return rc;

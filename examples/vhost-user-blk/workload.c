@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,9 +120,11 @@ static int work_loop(struct work *w, const struct qsd *q, unsigned lanes, double
 	int rc = 0;
 
 	while (!rc && (now_sec() < end || w->res->requests < min_req)) {
+		vblk_plug(w->b);
 		for (unsigned i = 0; i < lanes && !rc; i++)
 			if (!w->lane[i].busy)
 				rc = lane_start(w, i);
+		vblk_unplug(w->b);
 		if (!rc)
 			rc = reap(w, 1000);
 		if (q && ++rounds % 8 == 0) {
@@ -285,6 +288,7 @@ static int bench_loop(struct vblk *b, struct bench_cell *c, struct bench_slot *s
 
 		if (n <= 0)
 			return n ? n : -ETIMEDOUT;
+		vblk_plug(b); /* one kick for the whole batch */
 		for (int i = 0; i < n && !rc; i++) {
 			struct bench_slot *bs = d[i]->priv;
 
@@ -293,13 +297,43 @@ static int bench_loop(struct vblk *b, struct bench_cell *c, struct bench_slot *s
 			if (!rc && t < end)
 				rc = bench_submit(b, bs, &rng, span);
 		}
+		vblk_unplug(b);
 	}
 	c->seconds += (double)(now_ns() - t0) / 1e9;
 	return rc;
 }
 
+static double thread_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* utime + stime of a process, from /proc/PID/stat (0 if unreadable). */
+static double proc_cpu(int pid)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int bench_run(struct vblk *b, struct bench_cell *c, unsigned ms, uint64_t seed)
 {
+	double cpu0, dev0 = c->dev_pid ? proc_cpu(c->dev_pid) : 0;
 	struct bench_slot s[WORK_MAX_LANES];
 	int rc;
 
@@ -307,8 +341,12 @@ int bench_run(struct vblk *b, struct bench_cell *c, unsigned ms, uint64_t seed)
 		return -EINVAL;
 	memset(s, 0, sizeof(s));
 	rc = bench_bufs(b, s, c, true);
+	cpu0 = thread_cpu();
 	if (!rc)
 		rc = bench_loop(b, c, s, ms, seed | 1);
+	c->cpu_seconds += thread_cpu() - cpu0;
+	if (c->dev_pid)
+		c->dev_cpu_seconds += proc_cpu(c->dev_pid) - dev0;
 	bench_bufs(b, s, c, false);
 	return rc;
 }

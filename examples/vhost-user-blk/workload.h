@@ -49,6 +49,9 @@ struct bench_cell {
 	bool zero_copy;
 	uint64_t requests;
 	double seconds;
+	double cpu_seconds;    /* this thread's user + system time */
+	double dev_cpu_seconds;/* the device process's (pid dev_pid, if set) */
+	int dev_pid;
 	uint64_t *lat;
 	size_t nlat, lat_cap;
 };
