@@ -154,12 +154,37 @@ static void test_mem(void)
 	swiotlb_provider_destroy(p);
 }
 
+/* Huge pages: a pool takes whole 2 MiB units of the window; without huge
+ * pages configured the alloc fails with an errno, never a crash. */
+static void test_hugetlb(void)
+{
+	struct swiotlb_provider *p = swiotlb_provider_memfd(BASE, 8 * MIB, SWIOTLB_MEMFD_HUGETLB);
+	void *c1, *c2;
+	swiotlb_addr_t a1, a2;
+	int rc;
+
+	CHECK(p && !strcmp(p->name, "memfd-hugetlb"));
+	rc = palloc(p, PG, PG, 0, &c1, &a1);
+	if (rc) {
+		printf("hugetlb: no huge pages here (%s)\n", strerror(-rc));
+		CHECK(rc < 0);
+	} else {
+		CHECK_EQ(a1, BASE);
+		CHECK_OK(palloc(p, PG, PG, 0, &c2, &a2));
+		CHECK_EQ(a2, BASE + 2 * MIB);
+		p->free(p->ctx, c2, a2, PG);
+		p->free(p->ctx, c1, a1, PG);
+	}
+	swiotlb_provider_destroy(p);
+}
+
 int main(void)
 {
 	test_bad_args();
 	test_window();
 	test_fd();
 	test_mem();
+	test_hugetlb();
 	printf("memfd provider: ok\n");
 	return 0;
 }
