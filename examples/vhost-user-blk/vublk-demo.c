@@ -194,17 +194,15 @@ static double pct_us(const struct bench_cell *c, double p)
 
 static void bench_print(struct bench_cell *cells, unsigned n)
 {
-	printf("| size | QD | buffers | IOPS | p50 us | p99 us | mean us | CPU us/req: driver, daemon | "
-	       "bounce overhead: mean / p50 latency |\n");
+	printf("| size | QD | buffers | IOPS | p50 us | p99 us | mean us | "
+	       "CPU us/req: driver, daemon | bounce overhead: mean / p50 latency |\n");
 	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (unsigned i = 0; i < n; i++) {
 		struct bench_cell *c = &cells[i], *zc = &cells[i | 1];
 		char ovh[64] = "-";
 
 		qsort(c->lat, c->nlat, sizeof(*c->lat), cmp_u64);
-		if (c == zc)
-			;
-		else {
+		if (c != zc) {
 			qsort(zc->lat, zc->nlat, sizeof(*zc->lat), cmp_u64);
 			snprintf(ovh, sizeof(ovh), "%+.1f%% / %+.1f%%",
 				 (mean_us(c) / mean_us(zc) - 1) * 100,
