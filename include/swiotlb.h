@@ -21,9 +21,12 @@
  * address over through its own memory (a ring, a struct) with any ordering,
  * even relaxed: the library's own barriers make the unmap find the mapping.
  *
- * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
- * inherited dynamic memory has no growth thread: maps that find the pools
- * full are served by transient pools.
+ * fork(): the library takes every lock of every memory around fork()
+ * (pthread_atfork) and runs liburcu-bp's fork hooks, so a child may call
+ * any function on the memories and devices it inherited, destroy
+ * included (tests/unit/test_fork.c).  In a child an inherited dynamic
+ * memory has no resize thread: maps that find the pools full are served
+ * by transient pools, and grown pools are not shrunk.
  */
 #ifndef SWIOTLB_H
 #define SWIOTLB_H
@@ -388,9 +391,11 @@ struct swiotlb_sg {
 
 /**
  * Map n entries.  Returns 0 when all are mapped.  On failure every entry
- * mapped so far is unmapped again (without copying back), *failed (if not
- * NULL) is set to the index of the entry that failed, and that entry's
- * error is returned.
+ * mapped so far is unmapped again (without copying back) and its
+ * statistics are taken back (maps, bytes, unmaps: as if never mapped; the
+ * high-water mark keeps the peak it saw), *failed (if not NULL) is set to
+ * the index of the entry that failed, and that entry's error is returned
+ * (and counted as a failed map when it is -ENOSPC or -ETIMEDOUT).
  */
 int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, size_t n,
 		   enum swiotlb_dir dir, unsigned attrs, size_t *failed);

@@ -166,7 +166,11 @@ int area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 	mark_used(p, (unsigned)found, rq->nslots);
 	record_mapping(p, (unsigned)found, rq);
 	count_locked(&a->live, 1);
-	if (rq->state == SLOT_MAPPED) {
+	if (rq->state == SLOT_MAPPED && p->kind == POOL_TRANSIENT) {
+		/* seen by statistics at once, though the pool is in no set */
+		stat_add(&p->mem->transient_maps, 1);
+		stat_add(&p->mem->transient_bytes_to_dev, rq->size);
+	} else if (rq->state == SLOT_MAPPED) {
 		count_locked(&a->maps, 1);
 		count_locked(&a->bytes_to_dev, rq->size);
 	}
@@ -196,6 +200,23 @@ static void rewind_cursor(const struct pool *p, struct area *a, unsigned run,
 		a->cursor = 0;
 	else if (wrap_index(p, run + n) == a->cursor)
 		a->cursor = run;
+}
+
+/* Take back the statistics of a map of 'size' bytes placed in area 'ai'
+ * (caller holds the area lock): a scatter-gather map that failed part
+ * way undoes the entries it had mapped as if they never were. */
+void area_uncount_map(struct pool *p, unsigned ai, size_t size)
+{
+	struct area *a = &p->areas[ai];
+
+	if (p->kind == POOL_TRANSIENT) {
+		atomic_fetch_sub_explicit(&p->mem->transient_maps, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&p->mem->transient_bytes_to_dev, size,
+					  memory_order_relaxed);
+	} else {
+		count_locked(&a->maps, (uint64_t)-1);
+		count_locked(&a->bytes_to_dev, (uint64_t)0 - size);
+	}
 }
 
 /*
@@ -231,5 +252,8 @@ void area_release_slots(struct pool *p, unsigned ai, unsigned first, unsigned n,
 	if (!p->mem->strict_cursor)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	count_locked(&a->live, (unsigned)-1);
-	count_locked(&a->bytes_from_dev, copied_back);
+	if (p->kind == POOL_TRANSIENT)
+		stat_add(&p->mem->transient_bytes_from_dev, copied_back);
+	else
+		count_locked(&a->bytes_from_dev, copied_back);
 }

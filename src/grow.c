@@ -257,6 +257,5 @@ void transient_release(struct pool *p)
 	atomic_fetch_sub_explicit(&dev->transient_live, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&mem->transient_live, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&mem->transient_slots, p->nslots, memory_order_relaxed);
-	mem_fold_pool_stats(mem, p);
 	pool_free_rcu(p);
 }

@@ -337,6 +337,7 @@ struct swiotlb_mem {
 
 	pthread_mutex_t lock;              /* pool set changes, devices list */
 	unsigned ndevs;
+	struct cds_list_head fork_node;    /* on fork.c's registry */
 
 	/* growth thread (grow.c) */
 	pthread_t grow_thread;
@@ -456,6 +457,7 @@ void rcu_synchronize(void);
 
 /* area.c */
 int area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
+void area_uncount_map(struct pool *p, unsigned ai, size_t size);
 void area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
 			size_t copied_back);
 
@@ -554,6 +556,10 @@ int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
 void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
 #define ABI_SIZE_TO(type, last_member) \
 	(offsetof(type, last_member) + sizeof(((type *)0)->last_member))
+
+/* fork.c */
+void fork_track(struct swiotlb_mem *mem);
+void fork_untrack(struct swiotlb_mem *mem);
 
 /* log.c */
 void mem_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,

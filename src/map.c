@@ -20,6 +20,9 @@
 #include "internal.h"
 
 #define KNOWN_ATTRS (SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN | SWIOTLB_ATTR_MAY_BLOCK)
+/* Internal unmap attribute (never accepted from callers): undo a map of a
+ * failed scatter-gather list, statistics included; no copy-back. */
+#define ATTR_UNDO_MAP (1u << 31)
 
 static inline bool dir_valid(enum swiotlb_dir dir)
 {
@@ -90,6 +93,7 @@ static int build_req(struct swiotlb_dev *dev, uintptr_t orig, size_t size,
 	rq->iotlb_align_mask = iotlb;
 	rq->nslots = (unsigned)nr_slots(alloc_size);
 	rq->stride = (unsigned)(((align > iotlb ? align : iotlb) + 1) >> SLOT_SHIFT);
+	rq->waiting = false;
 	rq->dev = dev;
 	return 0;
 }
@@ -456,7 +460,9 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 			size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	bool copy = dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC);
+	bool copy = dir != SWIOTLB_TO_DEVICE &&
+		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
+	struct dev_shard *sh;
 	struct area *a;
 	unsigned waiters;
 
@@ -480,13 +486,39 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 		memcpy(orig, p->cpu + (addr - p->start), size);
 		spin_lock(&a->lock);
 	}
+	if (attrs & ATTR_UNDO_MAP)
+		area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
 	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
 	spin_unlock(&a->lock);
 	release_after(dev, p, waiters);
-	stat_add(&dev_shard(dev, current_cpu())->unmaps, 1);
+	sh = dev_shard(dev, current_cpu());
+	if (attrs & ATTR_UNDO_MAP) { /* as if the map never happened */
+		atomic_fetch_sub_explicit(&sh->maps, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&sh->bytes_to_dev, size, memory_order_relaxed);
+		return 0;
+	}
+	stat_add(&sh->unmaps, 1);
 	if (copy)
-		stat_add(&dev_shard(dev, current_cpu())->bytes_from_dev, size);
+		stat_add(&sh->bytes_from_dev, size);
 	return 0;
+}
+
+/* Undo one mapped entry of a failed scatter-gather map. */
+static void unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+		       enum swiotlb_dir dir)
+{
+	struct pool *p = NULL;
+
+	if (dev_may_have_bounced(dev)) {
+		rcu_enter();
+		p = lookup_pool(dev, addr);
+		if (p)
+			unmap_bounce(dev, p, addr, size, dir, ATTR_UNDO_MAP);
+		rcu_exit();
+	}
+	if (!p) /* a direct entry: only its count */
+		atomic_fetch_sub_explicit(&dev_shard(dev, current_cpu())->direct_maps, 1,
+					  memory_order_relaxed);
 }
 
 SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
@@ -597,9 +629,7 @@ SWIOTLB_API int swiotlb_map_sg(struct swiotlb_dev *dev, struct swiotlb_sg *sg, s
 		if (rc == 0)
 			continue;
 		for (size_t j = 0; j < i; j++)
-			swiotlb_unmap(dev, sg[j].addr, sg[j].len, dir,
-				      (attrs & ~SWIOTLB_ATTR_MAY_BLOCK) |
-					      SWIOTLB_ATTR_SKIP_CPU_SYNC);
+			unmap_undo(dev, sg[j].addr, sg[j].len, dir);
 		if (failed)
 			*failed = i;
 		if (!(attrs & SWIOTLB_ATTR_NO_WARN))

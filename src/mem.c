@@ -79,8 +79,10 @@ int mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 	return 0;
 }
 
-/* Fold a retiring pool's per-area counters into the memory's totals so
- * that the statistics do not go backwards when the pool disappears. */
+/* Fold a retiring shared pool's per-area counters into the memory's
+ * totals (mem->lock held, which swiotlb_mem_stats() also takes: a
+ * snapshot sees the pool either in the set or in the totals, so the
+ * statistics never go backwards or count it twice). */
 void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p)
 {
 	for (unsigned i = 0; i < p->nareas; i++) {
@@ -195,20 +197,9 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->nareas = c->nareas ? c->nareas : default_nareas();
 }
 
-/* urcu-bp needs its fork hooks around fork() (its registry lock and the
- * call_rcu worker); a library cannot ask every caller to add them, so the
- * first memory registers them.  In a child the growth thread of an
- * inherited memory is gone: maps still work, with transient pools. */
-static void fork_hooks_register(void)
-{
-	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent,
-		       urcu_bp_after_fork_child);
-}
-
 SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
 							 size_t cfg_size)
 {
-	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 	struct swiotlb_mem_config cc = { 0 };
 	const struct swiotlb_mem_config *c = &cc;
 	size_t size;
@@ -216,7 +207,6 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	struct pool *p;
 	int rc = 0;
 
-	pthread_once(&fork_once, fork_hooks_register);
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
 		mem_log(NULL, SWIOTLB_LOG_ERR,
@@ -250,6 +240,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	mem->used_batch = mem->nareas > 1 ? 32 : 0;
 	if (mem->dynamic && grow_start(mem) < 0)
 		goto fail;
+	fork_track(mem);
 	return mem;
 fail:
 	mem_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s",
@@ -279,6 +270,7 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&mem->lock);
+	fork_untrack(mem);
 	grow_stop(mem);
 	urcu_bp_barrier(); /* run every pending deferred free (pools, sets) */
 	tsan_acquire(&swiotlb_rcu_token);

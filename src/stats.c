@@ -71,18 +71,25 @@ static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 	struct pool_set *s;
 
 	memset(st, 0, sizeof(*st));
-	rcu_enter();
+	/* the set and the folded totals of removed pools change together
+	 * under mem->lock (mem_remove_pool()) */
+	pthread_mutex_lock((pthread_mutex_t *)&mem->lock);
 	/* pairs with the store-release in set_replace() */
 	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 	for (unsigned i = 0; i < s->n; i++)
 		sum_pool(s->pools[i], st);
 	st->pools = s->n;
-	rcu_exit();
-	/* transient pools hold exactly one mapping each */
-	st->mappings += ld(&mem->transient_live);
 	st->maps += ld(&mem->retired_maps);
-	st->bytes_to_device += ld(&mem->retired_bytes_to_dev) + ld(&mem->sync_bytes_to_dev);
-	st->bytes_from_device += ld(&mem->retired_bytes_from_dev) + ld(&mem->sync_bytes_from_dev);
+	st->bytes_to_device += ld(&mem->retired_bytes_to_dev);
+	st->bytes_from_device += ld(&mem->retired_bytes_from_dev);
+	pthread_mutex_unlock((pthread_mutex_t *)&mem->lock);
+	/* transient pools hold exactly one mapping each; their counts go to
+	 * the memory directly */
+	st->mappings += ld(&mem->transient_live);
+	st->maps += ld(&mem->transient_maps);
+	st->bytes_to_device += ld(&mem->transient_bytes_to_dev) + ld(&mem->sync_bytes_to_dev);
+	st->bytes_from_device += ld(&mem->transient_bytes_from_dev) +
+				 ld(&mem->sync_bytes_from_dev);
 	st->total_slots = ld(&mem->total_slots);
 	st->used_slots = mem_used_exact(mem);
 	st->hiwater_slots = ld(&mem->hiwater);

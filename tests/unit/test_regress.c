@@ -3,6 +3,7 @@
  * each one failed on the code before its fix. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -160,6 +161,29 @@ static void test_misuse_holes(void)
 	CHECK_EQ(swiotlb_unmap_sg(dev, NULL, 3, SWIOTLB_TO_DEVICE, 0), -EINVAL);
 	CHECK_EQ(swiotlb_sync_sg_for_cpu(dev, NULL, 3, SWIOTLB_FROM_DEVICE), -EINVAL);
 	CHECK_EQ(dstats_of(dev).errors, errs + 3);
+	/* a scatter-gather map that fails part way takes its statistics back */
+	{
+		static uint8_t e0[4096], e1[10000], e2[300 * KIB];
+		struct swiotlb_sg sg[3] = { { e0, sizeof(e0), 0 }, { e1, sizeof(e1), 0 },
+					    { e2, sizeof(e2), 0 } }; /* too big: -E2BIG */
+		struct swiotlb_stats before = stats_of(mem), after;
+		struct swiotlb_dev_stats dbefore = dstats_of(dev), dafter;
+		size_t failed = 99;
+
+		CHECK_EQ(swiotlb_map_sg(dev, sg, 3, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN,
+					&failed), -E2BIG);
+		CHECK_EQ(failed, 2);
+		after = stats_of(mem);
+		dafter = dstats_of(dev);
+		CHECK_EQ(after.maps, before.maps);
+		CHECK_EQ(after.bytes_to_device, before.bytes_to_device);
+		CHECK_EQ(after.used_slots, before.used_slots);
+		CHECK_EQ(after.mappings, before.mappings);
+		CHECK_EQ(dafter.maps, dbefore.maps);
+		CHECK_EQ(dafter.unmaps, dbefore.unmaps);
+		CHECK_EQ(dafter.bytes_to_device, dbefore.bytes_to_device);
+		CHECK_EQ(dafter.mappings, dbefore.mappings);
+	}
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	CHECK_OK(swiotlb_mem_destroy(mem));
 
@@ -171,11 +195,75 @@ static void test_misuse_holes(void)
 	CHECK_EQ(errno, EINVAL);
 }
 
+struct snapshot_arg {
+	struct swiotlb_mem *mem;
+	_Atomic bool stop;
+	int backwards;
+};
+
+static void *snapshot_loop(void *arg)
+{
+	struct snapshot_arg *sa = arg;
+	uint64_t last_maps = 0, last_bytes = 0;
+
+	while (!atomic_load_explicit(&sa->stop, memory_order_relaxed)) {
+		struct swiotlb_stats st = stats_of(sa->mem);
+
+		if (st.maps < last_maps || st.bytes_to_device < last_bytes)
+			sa->backwards++;
+		last_maps = st.maps;
+		last_bytes = st.bytes_to_device;
+	}
+	return NULL;
+}
+
+/* Statistics are complete (maps in live transient pools count at once)
+ * and monotonic (a snapshot during a shrink never goes backwards). */
+static void test_stats_monotonic(void)
+{
+	struct swiotlb_mem_config mc = { .size = 256 * KIB, .nareas = 1, .dynamic = true,
+					 .grow_size = 256 * KIB, .shrink_delay_ms = 1 };
+	struct swiotlb_mem *mem = swiotlb_mem_create(&mc);
+	struct swiotlb_dev *dev;
+	static uint8_t big[256 * KIB], small[8 * KIB];
+	struct snapshot_arg sa = { .mem = mem };
+	swiotlb_addr_t hold, a;
+	pthread_t th;
+
+	CHECK(mem != NULL);
+	dev = dev_new(mem, "stats", 0, 0);
+	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
+	CHECK_OK(swiotlb_map(dev, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &a));
+	CHECK_EQ(stats_of(mem).transient_pools, 1);
+	CHECK_EQ(stats_of(mem).maps, 2);
+	CHECK_EQ(stats_of(mem).bytes_to_device, sizeof(big) + sizeof(small));
+	CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_TO_DEVICE, 0));
+	CHECK_EQ(stats_of(mem).maps, 2);
+	CHECK_OK(pthread_create(&th, NULL, snapshot_loop, &sa));
+	/* grown pools come and go under the snapshots */
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 50 && stats_of(mem).grown_pools == 0; i++)
+			usleep(2000);
+		if (swiotlb_map(dev, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &a) == 0)
+			CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_TO_DEVICE, 0));
+		for (int i = 0; i < 50 && stats_of(mem).grown_pools != 0; i++)
+			usleep(2000);
+	}
+	atomic_store_explicit(&sa.stop, true, memory_order_relaxed);
+	CHECK_OK(pthread_join(th, NULL));
+	CHECK(stats_of(mem).shrinks > 0);
+	CHECK_EQ(sa.backwards, 0);
+	CHECK_OK(swiotlb_unmap(dev, hold, sizeof(big), SWIOTLB_TO_DEVICE, 0));
+	CHECK_OK(swiotlb_dev_destroy(dev));
+	CHECK_OK(swiotlb_mem_destroy(mem));
+}
+
 int main(void)
 {
 	test_waiter_woken_by_transient_release();
 	test_no_useless_growth();
 	test_misuse_holes();
+	test_stats_monotonic();
 	printf("test_regress: ok\n");
 	return 0;
 }

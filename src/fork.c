@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fork() without exec: every lock of every memory is taken around fork()
+ * (pthread_atfork), so a child never inherits a lock that a thread which
+ * does not exist in the child holds; liburcu-bp's own fork hooks (its
+ * registry and its call_rcu worker) run at the right points.  In the
+ * child, a memory's resize thread and MAY_BLOCK waiters are gone: the
+ * child forgets them (maps that find the pools full use transient pools).
+ *
+ * Order in the parent before fork(), reversed after it:
+ *   1. liburcu's call_rcu worker is paused (its callbacks free pools,
+ *      which takes our wait-queue lock);
+ *   2. the registry of memories, then per memory: the resize lock, the
+ *      memory lock, the lookup writer lock, every area lock of every
+ *      published pool, the wait-queue lock (the order every other path
+ *      takes them in, so this cannot deadlock);
+ *   3. liburcu-bp's registry (urcu_bp_before_fork()).
+ */
+#include "internal.h"
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static CDS_LIST_HEAD(registry);
+
+static void mem_lock_all(struct swiotlb_mem *mem)
+{
+	struct pool *p;
+
+	if (mem->grow_thread_started)
+		pthread_mutex_lock(&mem->grow_lock);
+	pthread_mutex_lock(&mem->lock);
+	pthread_mutex_lock(&mem->index.writer);
+	cds_list_for_each_entry(p, &mem->index.pools, lookup_node)
+		for (unsigned i = 0; i < p->nareas; i++)
+			spin_lock(&p->areas[i].lock);
+	pthread_mutex_lock(&mem->waitq.lock);
+}
+
+static void mem_unlock_all(struct swiotlb_mem *mem)
+{
+	struct pool *p;
+
+	pthread_mutex_unlock(&mem->waitq.lock);
+	cds_list_for_each_entry(p, &mem->index.pools, lookup_node)
+		for (unsigned i = p->nareas; i-- > 0;)
+			spin_unlock(&p->areas[i].lock);
+	pthread_mutex_unlock(&mem->index.writer);
+	pthread_mutex_unlock(&mem->lock);
+	if (mem->grow_thread_started)
+		pthread_mutex_unlock(&mem->grow_lock);
+}
+
+static void fork_prepare(void)
+{
+	struct swiotlb_mem *mem;
+
+	urcu_bp_call_rcu_before_fork();
+	pthread_mutex_lock(&registry_lock);
+	cds_list_for_each_entry(mem, &registry, fork_node)
+		mem_lock_all(mem);
+	urcu_bp_before_fork();
+}
+
+static void fork_parent(void)
+{
+	struct swiotlb_mem *mem;
+
+	urcu_bp_after_fork_parent();
+	cds_list_for_each_entry(mem, &registry, fork_node)
+		mem_unlock_all(mem);
+	pthread_mutex_unlock(&registry_lock);
+	urcu_bp_call_rcu_after_fork_parent();
+}
+
+/* The child: only the forking thread exists.  Forget the resize thread
+ * and the waiters (their threads are gone), then unlock. */
+static void fork_child(void)
+{
+	struct swiotlb_mem *mem;
+
+	urcu_bp_after_fork_child();
+	cds_list_for_each_entry(mem, &registry, fork_node) {
+		mem_unlock_all(mem);
+		mem->grow_thread_started = false;
+		mem->waitq.head = mem->waitq.tail = NULL;
+		atomic_store_explicit(&mem->waitq.nwaiters, 0, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	urcu_bp_call_rcu_after_fork_child();
+}
+
+static void fork_hooks_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* Make mem's locks part of the fork protocol (after they are initialised,
+ * before anyone else can use mem). */
+void fork_track(struct swiotlb_mem *mem)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, fork_hooks_register);
+	pthread_mutex_lock(&registry_lock);
+	cds_list_add(&mem->fork_node, &registry);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Take mem out of the fork protocol (before its locks are destroyed). */
+void fork_untrack(struct swiotlb_mem *mem)
+{
+	pthread_mutex_lock(&registry_lock);
+	cds_list_del(&mem->fork_node);
+	pthread_mutex_unlock(&registry_lock);
+}
