@@ -320,7 +320,6 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size,
 	m.rq.orig_ptr = cpu;
 	m.rq.dir = dir;
 	m.rq.state = SLOT_MAPPED;
-	m.rq.waiting = false; /* m is not zeroed: area_find_slots() reads it */
 	rc = map_bounce(&m);
 	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
 		rc = waitq_wait(dev->mem, map_retry, &m,
