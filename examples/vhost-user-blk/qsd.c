@@ -185,6 +185,34 @@ void qsd_cleanup(struct qsd *q)
 	q->dir[0] = 0;
 }
 
+static struct qsd *volatile sig_qsd;
+
+static void on_fatal_signal(int sig)
+{
+	struct qsd *q = sig_qsd;
+
+	if (q && q->dir[0]) { /* async-signal-safe calls only */
+		if (q->pid)
+			kill(q->pid, SIGKILL);
+		unlink(q->sock);
+		unlink(q->image);
+		unlink(q->log);
+		rmdir(q->dir);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void qsd_cleanup_on_signal(struct qsd *q)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGABRT, SIGSEGV };
+	struct sigaction sa = { .sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND };
+
+	sig_qsd = q;
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 int qsd_count_regions(const struct qsd *q)
 {
 	char path[64], line[512];

@@ -40,6 +40,11 @@ void qsd_kill(struct qsd *q);
 /* Stop it if it still runs, remove the temp dir and its files. */
 void qsd_cleanup(struct qsd *q);
 
+/* From now on, a fatal signal (INT, TERM, HUP, PIPE, ABRT, SEGV) removes
+ * q's temp dir before the process dies (the daemon dies with us anyway).
+ * One qsd at a time. */
+void qsd_cleanup_on_signal(struct qsd *q);
+
 /* Regions of ours the daemon has mapped now: lines of /proc/PID/maps
  * naming our memfd ("swiotlb-pool").  -errno when unreadable. */
 int qsd_count_regions(const struct qsd *q);

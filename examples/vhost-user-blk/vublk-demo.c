@@ -267,7 +267,7 @@ static int bench_main(const struct qsd *q, const struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o;
-	struct qsd q;
+	struct qsd q = { 0 };
 	int rc;
 
 	if (parse(argc, argv, &o))
@@ -277,6 +277,7 @@ int main(int argc, char **argv)
 			"qemu-system-common; scripts/deps.sh installs it)\n");
 		return 77;
 	}
+	qsd_cleanup_on_signal(&q);
 	rc = qsd_start(&q, o.bench ? (uint64_t)1 << 30 : o.disk, o.bench);
 	if (!rc)
 		rc = o.bench ? bench_main(&q, &o)

@@ -223,5 +223,6 @@ int main(int argc, char **argv)
 		       "scripts/deps.sh installs it)\n");
 		return 77;
 	}
+	qsd_cleanup_on_signal(&g_qsd);
 	return strcmp(argv[1], "io") ? test_kill() : test_io();
 }
