@@ -190,6 +190,10 @@ static int device_config(struct vblk *b, uint64_t features)
 	b->seg_max = VBLK_MAX_SEGS;
 	if ((features & (1ull << VIRTIO_BLK_F_SEG_MAX)) && seg_max && seg_max < b->seg_max)
 		b->seg_max = seg_max;
+	if (b->vu.verbose)
+		fprintf(stderr, "vblk: capacity %llu bytes, size_max %u, seg_max %u: segments of "
+			"%zu bytes, %u per request\n", (unsigned long long)b->capacity, size_max,
+			seg_max, b->seg_size, b->seg_max);
 	return b->seg_size ? 0 : -EPROTO;
 }
 
@@ -434,6 +438,8 @@ int vblk_submit(struct vblk *b, struct vblk_req *r)
 		return -ENOTCONN;
 	}
 	r->head = chain_build(b, r);
+	if (r->nseg > b->st.max_segments)
+		b->st.max_segments = r->nseg;
 	b->inflight[r->head] = r;
 	b->ninflight++;
 	ring_publish(b, r->head);

@@ -71,6 +71,7 @@ struct vblk_req {
 struct vblk_stats {
 	uint64_t requests, bytes;        /* completed successfully */
 	uint64_t errors;                 /* completed with an error */
+	unsigned max_segments;           /* most data descriptors in a request */
 	uint64_t regions_added, regions_removed, region_failures;
 	unsigned regions_now;            /* registered with the backend now */
 };

@@ -110,6 +110,7 @@ static int test_io(void)
 	       (unsigned long long)st.transient_created, (unsigned long long)vs.regions_added,
 	       wr.peak_regions);
 	CHECK(wr.requests >= 200);
+	CHECK(vs.max_segments == 4); /* 1 MiB requests: four 256 KiB descriptors */
 	CHECK(st.grows > 0);
 	CHECK(vs.regions_added > 1 && wr.peak_regions > 1);
 	wait_shrunk(b);
