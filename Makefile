@@ -15,7 +15,7 @@ deps:
 	bash scripts/deps.sh
 
 demo: all
-	./$(BUILD)/examples/swiotlb-demo
+	./$(BUILD)/tests/system/swiotlb-demo
 
 test:
 	bash scripts/test.sh

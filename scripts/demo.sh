@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc)" --target swiotlb-demo
-exec ./build/examples/swiotlb-demo "$@"
+exec ./build/tests/system/swiotlb-demo "$@"

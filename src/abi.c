@@ -24,8 +24,7 @@ SWIOTLB_API unsigned swiotlb_version(void)
 /* Copy a caller's struct of caller_size bytes into dst (lib_size bytes),
  * zero-filling what the caller lacks.  -EINVAL when the caller's struct is
  * too small or sets fields this library does not know. */
-int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
-		size_t min_size)
+int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size, size_t min_size)
 {
 	const unsigned char *extra = (const unsigned char *)src + lib_size;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Devices: what a device can reach (dma_mask, direct callback), its
- * alignment rules, its transient pools and its counters.
+ * alignment rules, its counters, and how a rejected call is reported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +10,8 @@
 
 /* Default direct check: identity mapping (device address = CPU virtual
  * address), reachable when the whole buffer is at or below dma_mask. */
-static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
-			    size_t size, swiotlb_addr_t *addr)
+static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
+			    swiotlb_addr_t *addr)
 {
 	uintptr_t a = (uintptr_t)cpu;
 
@@ -22,7 +22,7 @@ static bool identity_direct(const struct swiotlb_dev *dev, const void *cpu,
 }
 
 /* Could addr have been returned by a direct (not bounced) map of dev? */
-bool dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size)
+bool _swiotlb_dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size)
 {
 	if (dev->force_bounce)
 		return false;
@@ -31,8 +31,8 @@ bool dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_t addr, s
 	return addr + (size - 1) >= addr && addr + (size - 1) <= dev->dma_mask;
 }
 
-bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
-		swiotlb_addr_t *addr)
+bool _swiotlb_dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
+			 swiotlb_addr_t *addr)
 {
 	if (dev->force_bounce)
 		return false;
@@ -40,7 +40,6 @@ bool dev_direct(const struct swiotlb_dev *dev, const void *cpu, size_t size,
 		return dev->direct(dev->direct_ctx, cpu, size, addr);
 	return identity_direct(dev, cpu, size, addr);
 }
-
 
 /* A device whose dma_mask reaches no slot of any current pool can only
  * bounce through transient pools; without dynamic pools it is refused. */
@@ -50,12 +49,12 @@ static int dev_check_reach(struct swiotlb_mem *mem, const struct swiotlb_dev *de
 	bool ok = false;
 
 	rcu_enter();
-	/* pairs with the store-release in set_replace() */
+	/* pairs with the store-release in set_replace() (mem.c): see there */
 	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 	for (unsigned i = 0; i < s->n && !ok; i++)
 		ok = pool_reachable(s->pools[i], dev);
 	rcu_exit();
-	return ok || mem->dynamic ? 0 : -EINVAL;
+	return ok || mem->cfg.dynamic ? 0 : -EINVAL;
 }
 
 static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *c)
@@ -95,10 +94,10 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	}
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
-		mem_log(mem, SWIOTLB_LOG_ERR,
-			"swiotlb_dev_create: config of %zu bytes does not match this "
-			"library's (%zu bytes) or sets fields it does not know",
-			cfg_size, sizeof(cc));
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
+			     "swiotlb_dev_create: config of %zu bytes does not match this "
+			     "library's (%zu bytes) or sets fields it does not know",
+			     cfg_size, sizeof(cc));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -111,13 +110,13 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	rc = dev_config(dev, &cc);
 	if (rc == 0)
 		rc = dev_check_reach(mem, dev);
-	dev->nshards = mem->nareas;
+	dev->nshards = mem->cfg.nareas;
 	dev->shards = aligned_alloc(CACHELINE, sizeof(*dev->shards) * dev->nshards);
 	if (rc == 0 && !dev->shards)
 		rc = -ENOMEM;
 	if (rc < 0) {
-		mem_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
-			dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR, "device %s: invalid configuration (%s)",
+			     dev->name[0] ? dev->name : "?", swiotlb_strerror(rc));
 		free(dev->shards);
 		free(dev);
 		errno = -rc;
@@ -130,17 +129,15 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 	return dev;
 }
 
-int64_t dev_live(const struct swiotlb_dev *dev)
+int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev)
 {
 	int64_t live = 0;
 
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 
-		live += (int64_t)(atomic_load_explicit(&sh->maps, memory_order_relaxed) +
-				  atomic_load_explicit(&sh->allocs, memory_order_relaxed)) -
-			(int64_t)(atomic_load_explicit(&sh->unmaps, memory_order_relaxed) +
-				  atomic_load_explicit(&sh->frees, memory_order_relaxed));
+		live += (int64_t)(ld_relaxed(&sh->maps) + ld_relaxed(&sh->allocs)) -
+			(int64_t)(ld_relaxed(&sh->unmaps) + ld_relaxed(&sh->frees));
 	}
 	return live;
 }
@@ -153,11 +150,11 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	if (!dev)
 		return -EINVAL;
 	mem = dev->mem;
-	live = dev_live(dev);
+	live = _swiotlb_dev_live(dev);
 	if (live) {
-		mem_log(mem, SWIOTLB_LOG_ERR,
-			"device %s: destroy refused: %lld live mapping(s)",
-			dev->name[0] ? dev->name : "?", (long long)live);
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
+			     "device %s: destroy refused: %lld live mapping(s)",
+			     dev->name[0] ? dev->name : "?", (long long)live);
 		return -EBUSY;
 	}
 	pthread_mutex_lock(&mem->lock);
@@ -166,6 +163,18 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 	free(dev->shards);
 	free(dev);
 	return 0;
+}
+
+/* Log a rejected call (and count it in the device's errors when it is
+ * -EINVAL, i.e. misuse); returns err. */
+int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
+			size_t size)
+{
+	if (err == -EINVAL)
+		stat_add(&dev->errors, 1);
+	_swiotlb_log(dev->mem, SWIOTLB_LOG_WARN, "%s: %s (addr %#llx, size %zu): %s",
+		     dev_label(dev), what, (unsigned long long)addr, size, swiotlb_strerror(err));
+	return err;
 }
 
 SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)

@@ -14,8 +14,10 @@
  *      memory lock, the lookup writer lock, every area lock of every
  *      published pool, the wait-queue lock (the order every other path
  *      takes them in, so this cannot deadlock);
- *   3. liburcu-bp's registry (urcu_bp_before_fork()).
+ *   3. liburcu-bp's reader registry.
  */
+#include <pthread.h>
+
 #include "internal.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -25,11 +27,11 @@ static void mem_lock_all(struct swiotlb_mem *mem)
 {
 	struct pool *p;
 
-	if (mem->grow_thread_started)
-		pthread_mutex_lock(&mem->grow_lock);
+	if (mem->resize.started)
+		pthread_mutex_lock(&mem->resize.lock);
 	pthread_mutex_lock(&mem->lock);
-	pthread_mutex_lock(&mem->index.writer);
-	cds_list_for_each_entry(p, &mem->index.pools, lookup_node)
+	pthread_mutex_lock(&mem->lookup.writer);
+	cds_list_for_each_entry (p, &mem->lookup.pools, lookup_node)
 		for (unsigned i = 0; i < p->nareas; i++)
 			spin_lock(&p->areas[i].lock);
 	pthread_mutex_lock(&mem->waitq.lock);
@@ -40,35 +42,35 @@ static void mem_unlock_all(struct swiotlb_mem *mem)
 	struct pool *p;
 
 	pthread_mutex_unlock(&mem->waitq.lock);
-	cds_list_for_each_entry(p, &mem->index.pools, lookup_node)
+	cds_list_for_each_entry (p, &mem->lookup.pools, lookup_node)
 		for (unsigned i = p->nareas; i-- > 0;)
 			spin_unlock(&p->areas[i].lock);
-	pthread_mutex_unlock(&mem->index.writer);
+	pthread_mutex_unlock(&mem->lookup.writer);
 	pthread_mutex_unlock(&mem->lock);
-	if (mem->grow_thread_started)
-		pthread_mutex_unlock(&mem->grow_lock);
+	if (mem->resize.started)
+		pthread_mutex_unlock(&mem->resize.lock);
 }
 
 static void fork_prepare(void)
 {
 	struct swiotlb_mem *mem;
 
-	urcu_bp_call_rcu_before_fork();
+	_swiotlb_rcu_fork_prepare(true);
 	pthread_mutex_lock(&registry_lock);
-	cds_list_for_each_entry(mem, &registry, fork_node)
+	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_lock_all(mem);
-	urcu_bp_before_fork();
+	_swiotlb_rcu_fork_prepare(false);
 }
 
 static void fork_parent(void)
 {
 	struct swiotlb_mem *mem;
 
-	urcu_bp_after_fork_parent();
-	cds_list_for_each_entry(mem, &registry, fork_node)
+	_swiotlb_rcu_fork_done(false, false);
+	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_unlock_all(mem);
 	pthread_mutex_unlock(&registry_lock);
-	urcu_bp_call_rcu_after_fork_parent();
+	_swiotlb_rcu_fork_done(true, false);
 }
 
 /* The child: only the forking thread exists.  Forget the resize thread
@@ -77,15 +79,15 @@ static void fork_child(void)
 {
 	struct swiotlb_mem *mem;
 
-	urcu_bp_after_fork_child();
-	cds_list_for_each_entry(mem, &registry, fork_node) {
+	_swiotlb_rcu_fork_done(false, true);
+	cds_list_for_each_entry (mem, &registry, fork_node) {
 		mem_unlock_all(mem);
-		mem->grow_thread_started = false;
+		mem->resize.started = false;
 		mem->waitq.head = mem->waitq.tail = NULL;
-		atomic_store_explicit(&mem->waitq.nwaiters, 0, memory_order_relaxed);
+		st_relaxed(&mem->waitq.nwaiters, 0);
 	}
 	pthread_mutex_unlock(&registry_lock);
-	urcu_bp_call_rcu_after_fork_child();
+	_swiotlb_rcu_fork_done(true, true);
 }
 
 static void fork_hooks_register(void)
@@ -95,7 +97,7 @@ static void fork_hooks_register(void)
 
 /* Make mem's locks part of the fork protocol (after they are initialised,
  * before anyone else can use mem). */
-void fork_track(struct swiotlb_mem *mem)
+void _swiotlb_fork_track(struct swiotlb_mem *mem)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -106,7 +108,7 @@ void fork_track(struct swiotlb_mem *mem)
 }
 
 /* Take mem out of the fork protocol (before its locks are destroyed). */
-void fork_untrack(struct swiotlb_mem *mem)
+void _swiotlb_fork_untrack(struct swiotlb_mem *mem)
 {
 	pthread_mutex_lock(&registry_lock);
 	cds_list_del(&mem->fork_node);

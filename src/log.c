@@ -5,8 +5,7 @@
 
 #include "internal.h"
 
-void mem_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
-	     const char *fmt, ...)
+void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -14,8 +13,8 @@ void mem_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (mem && mem->log)
-		mem->log(mem->log_ctx, lvl, msg);
+	if (mem && mem->cfg.log)
+		mem->cfg.log(mem->cfg.log_ctx, lvl, msg);
 	else
 		fprintf(stderr, "libswiotlb: %s\n", msg);
 }

@@ -21,20 +21,35 @@
  * descriptor are complete), delete by storing a tombstone, and rebuild into
  * a fresh table when tombstones or load grow; the old table is freed after
  * an RCU grace period.
- * Readers run inside urcu_bp_read_lock() and never block.
+ * Readers run inside rcu_enter()/rcu_exit() and never block.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-char swiotlb_rcu_token;
-
+/* Smallest table.  A model checker sets it low (-DSWIOTLB_LOOKUP_MIN_BUCKETS)
+ * so that a rebuild happens with two pools. */
+#ifdef SWIOTLB_LOOKUP_MIN_BUCKETS
+#define LOOKUP_MIN_BUCKETS SWIOTLB_LOOKUP_MIN_BUCKETS
+#else
 #define LOOKUP_MIN_BUCKETS 64
+#endif
+
+/* Rebuild before live entries and tombstones fill more than this share of
+ * the buckets (open addressing: probes grow fast past it)... */
+#define LOOKUP_MAX_FILL_PCT 75
+/* ...or when tombstones alone take more than this share. */
+#define LOOKUP_MAX_TOMBSTONE_PCT 25
+
+/* Fibonacci hashing: multiply by 2^64 / golden ratio, keep middle bits
+ * (consecutive granules of one pool land in different buckets). */
+#define GOLDEN_RATIO_64 0x9E3779B97F4A7C15ull
+#define GRANULE_HASH_SHIFT 29
 
 static inline size_t granule_hash(swiotlb_addr_t g, size_t mask)
 {
-	return (size_t)((g * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+	return (size_t)((g * GOLDEN_RATIO_64) >> GRANULE_HASH_SHIFT) & mask;
 }
 
 static struct lookup_table *table_new(size_t buckets)
@@ -52,14 +67,16 @@ static struct lookup_table *table_new(size_t buckets)
 
 static size_t pool_granules(const struct pool *p)
 {
-	return (size_t)(((p->end - 1) >> LOOKUP_GRANULE_SHIFT) -
-			(p->start >> LOOKUP_GRANULE_SHIFT)) + 1;
+	swiotlb_addr_t first = p->start >> LOOKUP_GRANULE_SHIFT;
+	swiotlb_addr_t last = (p->end - 1) >> LOOKUP_GRANULE_SHIFT;
+
+	return (size_t)(last - first) + 1;
 }
 
 /* Put p into every bucket chain of its granules (writer lock held), in
  * empty buckets only (see struct lookup_bucket).  The store-release of the
  * pool pointer publishes the bucket's copy and p's descriptor to the
- * load-acquire in lookup_find(). */
+ * load-acquire in _swiotlb_lookup_find(). */
 static void table_insert(struct lookup_table *t, struct pool *p)
 {
 	swiotlb_addr_t g = p->start >> LOOKUP_GRANULE_SHIFT;
@@ -68,16 +85,17 @@ static void table_insert(struct lookup_table *t, struct pool *p)
 	for (; g <= last; g++) {
 		size_t i = granule_hash(g, t->mask);
 		struct pool *cur;
-
 		struct lookup_bucket *b;
 
-		while ((cur = atomic_load_explicit(&t->bucket[i].pool, memory_order_relaxed)))
+		while ((cur = ld_relaxed(&t->bucket[i].pool)))
 			i = (i + 1) & t->mask;
 		b = &t->bucket[i];
-		atomic_store_explicit(&b->start, p->start, memory_order_relaxed);
-		atomic_store_explicit(&b->end, p->end, memory_order_relaxed);
-		atomic_store_explicit(&b->owner, p->owner, memory_order_relaxed);
-		/* pairs with the load-acquire in lookup_find() */
+		st_relaxed(&b->start, p->start);
+		st_relaxed(&b->end, p->end);
+		st_relaxed(&b->owner, p->owner);
+		/* Pairs with the load-acquire of b->pool in _swiotlb_lookup_find():
+		 * without it a reader could see p before the bucket's range copy
+		 * or p's descriptor and compare against garbage. */
 		atomic_store_explicit(&b->pool, p, memory_order_release);
 		t->used++;
 	}
@@ -94,7 +112,7 @@ static void table_free_cb(struct rcu_head *head)
  * tombstones (writer lock held). */
 static int table_rebuild(struct lookup *lk, size_t extra)
 {
-	struct lookup_table *old = atomic_load_explicit(&lk->table, memory_order_relaxed);
+	struct lookup_table *old = ld_relaxed(&lk->table);
 	size_t want = (old->used + extra) * 2, buckets = LOOKUP_MIN_BUCKETS;
 	struct lookup_table *t;
 
@@ -104,15 +122,17 @@ static int table_rebuild(struct lookup *lk, size_t extra)
 	if (!t)
 		return -ENOMEM;
 	struct pool *p;
-	cds_list_for_each_entry(p, &lk->pools, lookup_node)
+	cds_list_for_each_entry (p, &lk->pools, lookup_node)
 		table_insert(t, p);
-	/* pairs with the load-acquire of lk->table in lookup_find() */
+	/* Pairs with the load-acquire of lk->table in _swiotlb_lookup_find():
+	 * without it a reader could walk the new table before its buckets
+	 * are filled and miss a live pool. */
 	atomic_store_explicit(&lk->table, t, memory_order_release);
-	rcu_defer_free(&old->rcu, table_free_cb);
+	_swiotlb_rcu_defer_free(&old->rcu, table_free_cb);
 	return 0;
 }
 
-int lookup_init(struct lookup *lk)
+int _swiotlb_lookup_init(struct lookup *lk)
 {
 	struct lookup_table *t = table_new(LOOKUP_MIN_BUCKETS);
 
@@ -125,9 +145,9 @@ int lookup_init(struct lookup *lk)
 }
 
 /* Free the table now (no readers left: the memory is being destroyed). */
-void lookup_fini(struct lookup *lk)
+void _swiotlb_lookup_fini(struct lookup *lk)
 {
-	free(atomic_load_explicit(&lk->table, memory_order_relaxed));
+	free(ld_relaxed(&lk->table));
 	pthread_mutex_destroy(&lk->writer);
 }
 
@@ -136,18 +156,18 @@ void lookup_fini(struct lookup *lk)
  * bucket store-release publishes it.  Returns -ENOMEM when the table had
  * to grow and could not (p is then not published).
  */
-int pool_publish(struct lookup *lk, struct pool *p)
+int _swiotlb_lookup_add(struct lookup *lk, struct pool *p)
 {
 	struct lookup_table *t;
 	size_t n = pool_granules(p);
 	int rc = 0;
 
 	pthread_mutex_lock(&lk->writer);
-	t = atomic_load_explicit(&lk->table, memory_order_relaxed);
-	if ((t->used + t->tombstones + n) * 4 > (t->mask + 1) * 3)
+	t = ld_relaxed(&lk->table);
+	if ((t->used + t->tombstones + n) * 100 > (t->mask + 1) * LOOKUP_MAX_FILL_PCT)
 		rc = table_rebuild(lk, n);
 	if (rc == 0) {
-		table_insert(atomic_load_explicit(&lk->table, memory_order_relaxed), p);
+		table_insert(ld_relaxed(&lk->table), p);
 		cds_list_add_tail(&p->lookup_node, &lk->pools);
 	}
 	pthread_mutex_unlock(&lk->writer);
@@ -157,33 +177,31 @@ int pool_publish(struct lookup *lk, struct pool *p)
 /*
  * Make p unfindable.  Readers that already found p keep using it until
  * their read-side section ends; the caller frees p only after a grace
- * period (pool_free_rcu()), which orders this removal before any reuse of
+ * period (_swiotlb_pool_free_rcu()), which orders this removal before any reuse of
  * p's memory (the delete shape, models/delete.pml).
  */
-void pool_unpublish(struct lookup *lk, struct pool *p)
+void _swiotlb_lookup_del(struct lookup *lk, struct pool *p)
 {
 	struct lookup_table *t;
 
 	pthread_mutex_lock(&lk->writer);
-	t = atomic_load_explicit(&lk->table, memory_order_relaxed);
+	t = ld_relaxed(&lk->table);
 	for (swiotlb_addr_t g = p->start >> LOOKUP_GRANULE_SHIFT;
 	     g <= (p->end - 1) >> LOOKUP_GRANULE_SHIFT; g++) {
 		size_t i = granule_hash(g, t->mask);
 		struct pool *cur;
 
-		while ((cur = atomic_load_explicit(&t->bucket[i].pool, memory_order_relaxed)) &&
-		       cur != p)
+		while ((cur = ld_relaxed(&t->bucket[i].pool)) && cur != p)
 			i = (i + 1) & t->mask;
 		if (cur != p)
 			continue;
-		/* ordered before reuse by the grace period in pool_free_rcu() */
-		atomic_store_explicit(&t->bucket[i].pool, LOOKUP_TOMBSTONE,
-				      memory_order_relaxed);
+		/* ordered before reuse by the grace period in _swiotlb_pool_free_rcu() */
+		st_relaxed(&t->bucket[i].pool, LOOKUP_TOMBSTONE);
 		t->used--;
 		t->tombstones++;
 	}
 	cds_list_del(&p->lookup_node);
-	if (t->tombstones * 4 > t->mask + 1)
+	if (t->tombstones * 100 > (t->mask + 1) * LOOKUP_MAX_TOMBSTONE_PCT)
 		table_rebuild(lk, 0); /* on -ENOMEM the old table stays valid */
 	pthread_mutex_unlock(&lk->writer);
 }
@@ -194,10 +212,10 @@ void pool_unpublish(struct lookup *lk, struct pool *p)
  * section.  Lock-free, no allocation, no syscall; reads bucket lines only,
  * not the pool descriptor.
  */
-struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
-			 const struct swiotlb_dev *dev)
+struct pool *_swiotlb_lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
+				  const struct swiotlb_dev *dev)
 {
-	/* pairs with the store-release in table_rebuild() */
+	/* pairs with the store-release in table_rebuild(): see there */
 	struct lookup_table *t = atomic_load_explicit(&lk->table, memory_order_acquire);
 	size_t i = granule_hash(addr >> LOOKUP_GRANULE_SHIFT, t->mask);
 	const struct lookup_bucket *b;
@@ -205,18 +223,18 @@ struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
 
 	for (;; i = (i + 1) & t->mask) {
 		b = &t->bucket[i];
-		/* pairs with the store-release in table_insert() (pool_publish()) */
+		/* pairs with the store-release in table_insert(): see there */
 		p = atomic_load_explicit(&b->pool, memory_order_acquire);
 		if (!p)
 			return NULL;
 		if (p == LOOKUP_TOMBSTONE)
 			continue;
-		swiotlb_addr_t start = atomic_load_explicit(&b->start, memory_order_relaxed);
-		if (addr - start < atomic_load_explicit(&b->end, memory_order_relaxed) - start)
+		swiotlb_addr_t start = ld_relaxed(&b->start);
+		if (addr - start < ld_relaxed(&b->end) - start)
 			break;
 	}
 	/* the range matched: pools do not overlap, so this is the pool */
-	const struct swiotlb_dev *owner = atomic_load_explicit(&b->owner, memory_order_relaxed);
+	const struct swiotlb_dev *owner = ld_relaxed(&b->owner);
 	return !owner || !dev || owner == dev ? p : NULL;
 }
 
@@ -225,23 +243,7 @@ struct pool *lookup_find(const struct lookup *lk, swiotlb_addr_t addr,
  * or one of dev's own transient pools.  Caller is inside an RCU read-side
  * section and has passed dev_may_have_bounced().
  */
-struct pool *lookup_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+struct pool *_swiotlb_lookup_dev_pool(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
 {
-	return lookup_find(&dev->mem->index, addr, dev);
-}
-
-void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
-{
-	/* what this thread did to the object happens before the callback
-	 * (pairs with rcu_cb_enter()); liburcu's queue is invisible to TSan */
-	tsan_release(&swiotlb_rcu_token);
-	urcu_bp_call_rcu(head, fn);
-}
-
-void rcu_synchronize(void)
-{
-	urcu_bp_synchronize_rcu();
-	/* Every read-side section that could see the removed object has ended;
-	 * tell TSan (pairs with tsan_release() in rcu_exit()). */
-	tsan_acquire(&swiotlb_rcu_token);
+	return _swiotlb_lookup_find(&dev->mem->lookup, addr, dev);
 }

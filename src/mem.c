@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A memory: the set of shared pools, the lookup index, the growth thread
- * and the waiters.
+ * A memory: the set of shared pools, its lookup, its resize thread and
+ * its waiters; creation and destruction.
  *
  * The shared pools sit in an immutable array (struct pool_set) that is
  * replaced as a whole when a pool is added or removed (under mem->lock) and
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "testing.h"
 
 static struct pool_set *set_new(unsigned n)
 {
@@ -35,27 +36,30 @@ static void set_free_cb(struct rcu_head *head)
 /* Replace the published set (mem->lock held). */
 static void set_replace(struct swiotlb_mem *mem, struct pool_set *s)
 {
-	struct pool_set *old = atomic_load_explicit(&mem->pools, memory_order_relaxed);
+	struct pool_set *old = ld_relaxed(&mem->pools);
 
-	/* pairs with the load-acquire in pools_find_slots() (map.c) */
+	/* Pairs with the load-acquire of mem->pools in pools_find_slots()
+	 * (map.c) and the other walkers: without it a mapper could read the
+	 * new array before its entries, or a pool descriptor before it is
+	 * complete (docs/ORDERING.md, item 2). */
 	atomic_store_explicit(&mem->pools, s, memory_order_release);
 	if (old)
-		rcu_defer_free(&old->rcu, set_free_cb);
+		_swiotlb_rcu_defer_free(&old->rcu, set_free_cb);
 }
 
 /*
- * Add a complete, private pool to the shared set.  The index entry is
+ * Add a complete, private pool to the shared set.  The lookup entry is
  * published first, so that any thread that maps from p (having found it in
  * the set) hands out addresses that lookups can already resolve: the
  * three-thread shape (models/three_thread.pml).
  */
-int mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
+int _swiotlb_mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 {
 	struct pool_set *old, *s;
 	int rc;
 
 	pthread_mutex_lock(&mem->lock);
-	old = atomic_load_explicit(&mem->pools, memory_order_relaxed);
+	old = ld_relaxed(&mem->pools);
 	s = set_new(old ? old->n + 1 : 1);
 	if (!s) {
 		pthread_mutex_unlock(&mem->lock);
@@ -64,50 +68,34 @@ int mem_add_pool(struct swiotlb_mem *mem, struct pool *p)
 	if (old)
 		memcpy(s->pools, old->pools, old->n * sizeof(old->pools[0]));
 	s->pools[s->n - 1] = p;
-	rc = pool_publish(&mem->index, p);
+	rc = _swiotlb_lookup_add(&mem->lookup, p);
 	if (rc < 0) {
 		free(s);
 		pthread_mutex_unlock(&mem->lock);
 		return rc;
 	}
 	/* counted before mappers can use it: used never exceeds total */
-	stat_add(&mem->total_slots, p->nslots);
+	stat_add(&mem->stats.total_slots, p->nslots);
 	set_replace(mem, s);
 	if (p->kind == POOL_GROWN)
-		stat_add(&mem->grown_pools, 1);
+		stat_add(&mem->stats.grown_pools, 1);
 	pthread_mutex_unlock(&mem->lock);
 	return 0;
 }
 
-/* Fold a retiring shared pool's per-area counters into the memory's
- * totals (mem->lock held, which swiotlb_mem_stats() also takes: a
- * snapshot sees the pool either in the set or in the totals, so the
- * statistics never go backwards or count it twice). */
-void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p)
-{
-	for (unsigned i = 0; i < p->nareas; i++) {
-		stat_add(&mem->retired_maps,
-			 atomic_load_explicit(&p->areas[i].maps, memory_order_relaxed));
-		stat_add(&mem->retired_bytes_to_dev,
-			 atomic_load_explicit(&p->areas[i].bytes_to_dev, memory_order_relaxed));
-		stat_add(&mem->retired_bytes_from_dev,
-			 atomic_load_explicit(&p->areas[i].bytes_from_dev, memory_order_relaxed));
-	}
-}
-
 /*
- * Remove a retired (empty, see pool_try_retire()) pool from the set and the
- * index.  On success the caller frees it after a grace period; -ENOMEM
- * when no smaller set could be allocated (p stays in the set, retired, and
- * must not be freed).
+ * Remove a retired (empty, see _swiotlb_pool_try_retire()) pool from the
+ * set and the lookup.  On success the caller frees it after a grace
+ * period; -ENOMEM when no smaller set could be allocated (p stays in the
+ * set, retired, and must not be freed).
  */
-int mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
+int _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 {
 	struct pool_set *old, *s;
 	unsigned j = 0;
 
 	pthread_mutex_lock(&mem->lock);
-	old = atomic_load_explicit(&mem->pools, memory_order_relaxed);
+	old = ld_relaxed(&mem->pools);
 	s = set_new(old->n - 1);
 	if (s) {
 		for (unsigned i = 0; i < old->n; i++)
@@ -120,11 +108,11 @@ int mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 		pthread_mutex_unlock(&mem->lock);
 		return -ENOMEM;
 	}
-	pool_unpublish(&mem->index, p);
-	mem_fold_pool_stats(mem, p);
-	atomic_fetch_sub_explicit(&mem->total_slots, p->nslots, memory_order_relaxed);
+	_swiotlb_lookup_del(&mem->lookup, p);
+	_swiotlb_stats_fold_pool(mem, p);
+	sub_relaxed(&mem->stats.total_slots, p->nslots);
 	if (p->kind == POOL_GROWN)
-		atomic_fetch_sub_explicit(&mem->grown_pools, 1, memory_order_relaxed);
+		sub_relaxed(&mem->stats.grown_pools, 1);
 	pthread_mutex_unlock(&mem->lock);
 	return 0;
 }
@@ -142,14 +130,14 @@ static unsigned default_nareas(void)
 /* Say why a configuration is refused, through its own log callback. */
 static int config_refuse(const struct swiotlb_mem_config *c, const char *why)
 {
-	struct swiotlb_mem tmp = { .log = c->log, .log_ctx = c->log_ctx };
+	struct swiotlb_mem tmp = { .cfg = { .log = c->log, .log_ctx = c->log_ctx } };
 
-	mem_log(&tmp, SWIOTLB_LOG_ERR, "swiotlb_mem_create: %s", why);
+	_swiotlb_log(&tmp, SWIOTLB_LOG_ERR, "swiotlb_mem_create: %s", why);
 	return -EINVAL;
 }
 
-/* Largest grow_size accepted (anything larger is a mistake, and
- * SIZE_MAX would overflow the rounding to segments). */
+/* Largest grow_size accepted: anything larger is a mistake, and SIZE_MAX
+ * would overflow the rounding to segments. */
 #define MAX_CONFIG_GROW_SIZE ((size_t)1 << 40)
 
 static int config_check(const struct swiotlb_mem_config *c)
@@ -158,7 +146,7 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "nareas must be 0 or a power of two");
 	if (c->provider && c->provider->version != SWIOTLB_PROVIDER_VERSION)
 		return config_refuse(c, "provider version unknown to this library "
-				     "(set .version = SWIOTLB_PROVIDER_VERSION)");
+					"(set .version = SWIOTLB_PROVIDER_VERSION)");
 	if (c->provider && (!c->provider->alloc || !c->provider->free))
 		return config_refuse(c, "provider needs both alloc and free");
 	if (c->dynamic && c->max_size && c->max_size < (c->size ? c->size : DEFAULT_POOL_SIZE))
@@ -175,26 +163,26 @@ static size_t default_grow_size(size_t initial)
 	return initial > MAX_GROW_SIZE ? MAX_GROW_SIZE : initial;
 }
 
-static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c,
-			   size_t size)
+static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c, size_t size)
 {
-	mem->provider = c->provider ? *c->provider : provider_mmap_default;
-	mem->log = c->log;
-	mem->log_ctx = c->log_ctx;
-	mem->limit = c->limit;
-	mem->dynamic = c->dynamic;
-	mem->strict_cursor = c->strict_cursor;
-	mem->max_size = c->dynamic ? c->max_size : 0;
-	mem->max_pools = c->max_pools;
-	mem->pool_added = c->pool_added;
-	mem->pool_removed = c->pool_removed;
-	mem->hook_ctx = c->hook_ctx;
-	mem->grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
-				      : default_grow_size(size);
-	mem->next_grow_size = mem->grow_size;
-	mem->shrink_delay_ms = c->shrink_delay_ms;
-	mem->wait_timeout_ms = c->wait_timeout_ms ? c->wait_timeout_ms : 1000;
-	mem->nareas = c->nareas ? c->nareas : default_nareas();
+	mem->cfg.provider = c->provider ? *c->provider : _swiotlb_provider_mmap_default;
+	mem->cfg.log = c->log;
+	mem->cfg.log_ctx = c->log_ctx;
+	mem->cfg.limit = c->limit;
+	mem->cfg.dynamic = c->dynamic;
+	mem->cfg.strict_cursor = c->strict_cursor;
+	mem->cfg.max_size = c->dynamic ? c->max_size : 0;
+	mem->cfg.max_pools = c->max_pools;
+	mem->cfg.pool_added = c->pool_added;
+	mem->cfg.pool_removed = c->pool_removed;
+	mem->cfg.hook_ctx = c->hook_ctx;
+	mem->cfg.grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
+					  : default_grow_size(size);
+	mem->resize.next_grow_size = mem->cfg.grow_size;
+	mem->cfg.shrink_delay_ms = c->shrink_delay_ms;
+	mem->cfg.wait_timeout_ms = c->wait_timeout_ms ? c->wait_timeout_ms
+						      : DEFAULT_WAIT_TIMEOUT_MS;
+	mem->cfg.nareas = c->nareas ? c->nareas : default_nareas();
 }
 
 SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
@@ -209,12 +197,12 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
-		mem_log(NULL, SWIOTLB_LOG_ERR,
-			"swiotlb_mem_create: config of %zu bytes does not match this library "
-			"(%u.%u.%u, %zu bytes): built against another major version, or sets "
-			"fields this version does not know",
-			cfg_size, SWIOTLB_VERSION_MAJOR, SWIOTLB_VERSION_MINOR,
-			SWIOTLB_VERSION_PATCH, sizeof(cc));
+		_swiotlb_log(NULL, SWIOTLB_LOG_ERR,
+			     "swiotlb_mem_create: config of %zu bytes does not match this library "
+			     "(%u.%u.%u, %zu bytes): built against another major version, or sets "
+			     "fields this version does not know",
+			     cfg_size, SWIOTLB_VERSION_MAJOR, SWIOTLB_VERSION_MINOR,
+			     SWIOTLB_VERSION_PATCH, sizeof(cc));
 		errno = EINVAL;
 		return NULL;
 	}
@@ -225,31 +213,32 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 		return NULL;
 	}
 	mem = calloc(1, sizeof(*mem));
-	if (!mem || lookup_init(&mem->index) < 0) {
+	if (!mem || _swiotlb_lookup_init(&mem->lookup) < 0) {
 		free(mem);
 		errno = ENOMEM;
 		return NULL;
 	}
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
-	waitq_init(&mem->waitq);
-	p = pool_create(mem, size, mem->nareas, mem->limit, PAGE_SZ, POOL_INITIAL, &rc);
-	if (!p || mem_add_pool(mem, p) < 0)
+	_swiotlb_waitq_init(&mem->waitq);
+	p = _swiotlb_pool_create(mem, size, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_INITIAL,
+				 &rc);
+	if (!p || _swiotlb_mem_add_pool(mem, p) < 0)
 		goto fail;
-	mem->nareas = p->nareas;
-	mem->used_batch = mem->nareas > 1 ? 32 : 0;
-	if (mem->dynamic && grow_start(mem) < 0)
+	mem->cfg.nareas = p->nareas;
+	mem->cfg.used_batch = mem->cfg.nareas > 1 ? USED_BATCH_SLOTS : 0;
+	if (mem->cfg.dynamic && _swiotlb_resize_start(mem) < 0)
 		goto fail;
-	fork_track(mem);
+	_swiotlb_fork_track(mem);
 	return mem;
 fail:
-	mem_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s",
-		size, mem->provider.name ? mem->provider.name : "(unnamed)");
+	_swiotlb_log(mem, SWIOTLB_LOG_ERR, "cannot allocate a %zu-byte pool from provider %s", size,
+		     mem->cfg.provider.name ? mem->cfg.provider.name : "(unnamed)");
 	if (p)
-		pool_destroy(p);
-	free(atomic_load_explicit(&mem->pools, memory_order_relaxed));
-	waitq_fini(&mem->waitq);
-	lookup_fini(&mem->index);
+		_swiotlb_pool_destroy(p);
+	free(ld_relaxed(&mem->pools));
+	_swiotlb_waitq_fini(&mem->waitq);
+	_swiotlb_lookup_fini(&mem->lookup);
 	pthread_mutex_destroy(&mem->lock);
 	free(mem);
 	errno = ENOMEM;
@@ -265,38 +254,39 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	pthread_mutex_lock(&mem->lock);
 	if (mem->ndevs) {
 		pthread_mutex_unlock(&mem->lock);
-		mem_log(mem, SWIOTLB_LOG_ERR, "destroy refused: %u device(s) attached",
-			mem->ndevs);
+		_swiotlb_log(mem, SWIOTLB_LOG_ERR, "destroy refused: %u device(s) attached",
+			     mem->ndevs);
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&mem->lock);
-	fork_untrack(mem);
-	grow_stop(mem);
-	urcu_bp_barrier(); /* run every pending deferred free (pools, sets) */
-	tsan_acquire(&swiotlb_rcu_token);
-	s = atomic_load_explicit(&mem->pools, memory_order_relaxed);
+	_swiotlb_fork_untrack(mem);
+	_swiotlb_resize_stop(mem);
+	_swiotlb_rcu_barrier(); /* run every pending deferred free (pools, sets) */
+	s = ld_relaxed(&mem->pools);
 	for (unsigned i = 0; i < s->n; i++)
-		pool_destroy(s->pools[i]);
+		_swiotlb_pool_destroy(s->pools[i]);
 	free(s);
-	waitq_fini(&mem->waitq);
-	lookup_fini(&mem->index);
+	_swiotlb_waitq_fini(&mem->waitq);
+	_swiotlb_lookup_fini(&mem->lookup);
 	pthread_mutex_destroy(&mem->lock);
 	free(mem);
 	return 0;
 }
 
-SWIOTLB_API int swiotlb__mem_add_pool(struct swiotlb_mem *mem, size_t bytes)
+/* Test and benchmark hook: see testing.h. */
+SWIOTLB_API int _swiotlb_test_mem_add_pool(struct swiotlb_mem *mem, size_t bytes)
 {
 	struct pool *p;
 	int rc;
 
 	if (!mem || !bytes)
 		return -EINVAL;
-	p = pool_create(mem, bytes, mem->nareas, mem->limit, PAGE_SZ, POOL_EXTRA, &rc);
+	p = _swiotlb_pool_create(mem, bytes, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_EXTRA,
+				 &rc);
 	if (!p)
 		return rc;
-	rc = mem_add_pool(mem, p);
+	rc = _swiotlb_mem_add_pool(mem, p);
 	if (rc < 0)
-		pool_destroy(p);
+		_swiotlb_pool_destroy(p);
 	return rc;
 }

@@ -13,7 +13,7 @@
  * such that every area holds a whole number of 128-slot segments.  Pools
  * smaller than two segments have one area.
  */
-unsigned pool_areas_for(size_t nslots, unsigned wanted)
+static unsigned areas_for(size_t nslots, unsigned wanted)
 {
 	unsigned n = 1;
 
@@ -28,8 +28,7 @@ static void slots_init(struct pool *p)
 		unsigned to_seg_end = SEG_SLOTS - (i % SEG_SLOTS);
 		unsigned to_pool_end = p->nslots - i;
 
-		atomic_init(&p->free_run[i],
-			    to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
+		atomic_init(&p->free_run[i], to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
 		atomic_init(&p->slots[i].state, SLOT_FREE);
 	}
 }
@@ -41,34 +40,46 @@ static int areas_init(struct pool *p)
 		return -ENOMEM;
 	memset(p->areas, 0, sizeof(*p->areas) * p->nareas);
 	for (unsigned i = 0; i < p->nareas; i++)
-		atomic_init(&p->areas[i].lock.locked, 0);
+		spin_init(&p->areas[i].lock);
 	return 0;
 }
 
-/* Reserve len bytes of pool memory under mem->max_size (0 = no cap).
+/* Reserve len bytes of pool memory under mem->cfg.max_size (0 = no cap).
  * Atomic, so racing growths and transient pools cannot overshoot. */
 static bool pool_bytes_reserve(struct swiotlb_mem *mem, size_t len)
 {
-	uint64_t cur = atomic_load_explicit(&mem->pool_bytes, memory_order_relaxed);
+	uint64_t cur = ld_relaxed(&mem->stats.pool_bytes);
 
 	do {
-		if (mem->max_size && cur + len > mem->max_size)
+		if (mem->cfg.max_size && cur + len > mem->cfg.max_size)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&mem->pool_bytes, &cur, cur + len,
+	} while (!atomic_compare_exchange_weak_explicit(&mem->stats.pool_bytes, &cur, cur + len,
 							memory_order_relaxed,
 							memory_order_relaxed));
 	return true;
 }
 
-/* Reserve one of mem->max_pools (0 = no cap), the same way. */
+/* How much of 'want' bytes of new pool memory max_size still allows. */
+size_t _swiotlb_pool_bytes_allowed(struct swiotlb_mem *mem, size_t want)
+{
+	uint64_t have = ld_relaxed(&mem->stats.pool_bytes);
+
+	if (!mem->cfg.max_size)
+		return want;
+	if (have >= mem->cfg.max_size)
+		return 0;
+	return want < mem->cfg.max_size - have ? want : mem->cfg.max_size - have;
+}
+
+/* Reserve one of cfg.max_pools (0 = no cap), the same way. */
 static bool pool_count_reserve(struct swiotlb_mem *mem)
 {
-	unsigned cur = atomic_load_explicit(&mem->pools_alive, memory_order_relaxed);
+	unsigned cur = ld_relaxed(&mem->stats.pools_alive);
 
 	do {
-		if (mem->max_pools && cur >= mem->max_pools)
+		if (mem->cfg.max_pools && cur >= mem->cfg.max_pools)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&mem->pools_alive, &cur, cur + 1,
+	} while (!atomic_compare_exchange_weak_explicit(&mem->stats.pools_alive, &cur, cur + 1,
 							memory_order_relaxed,
 							memory_order_relaxed));
 	return true;
@@ -76,17 +87,18 @@ static bool pool_count_reserve(struct swiotlb_mem *mem)
 
 /* Give back what pool_bytes_reserve() and pool_count_reserve() took, and
  * wake MAY_BLOCK waiters: a map waiting for room under max_size or
- * max_pools may now get a transient pool. */
+ * max_pools may now get a transient pool (wait.c, the caps shape). */
 static void pool_caps_release(struct swiotlb_mem *mem, size_t len)
 {
-	atomic_fetch_sub_explicit(&mem->pool_bytes, len, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&mem->pools_alive, 1, memory_order_relaxed);
-	waitq_notify_free(&mem->waitq);
+	sub_relaxed(&mem->stats.pool_bytes, len);
+	sub_relaxed(&mem->stats.pools_alive, 1);
+	waitq_notify_caps(&mem->waitq);
 }
 
-void pool_info(const struct pool *p, struct swiotlb_pool_info *info)
+/* What the pool hooks are told about p. */
+void _swiotlb_pool_info(const struct pool *p, struct swiotlb_pool_info *info)
 {
-	const struct swiotlb_provider *pr = &p->mem->provider;
+	const struct swiotlb_provider *pr = &p->mem->cfg.provider;
 	int fd = -1;
 	uint64_t off = 0;
 
@@ -95,29 +107,33 @@ void pool_info(const struct pool *p, struct swiotlb_pool_info *info)
 		off = 0;
 	}
 	*info = (struct swiotlb_pool_info){
-		.cpu = p->cpu, .addr = p->start, .len = p->alloc_len, .fd = fd,
+		.cpu = p->cpu,
+		.addr = p->start,
+		.len = p->alloc_len,
+		.fd = fd,
 		.fd_offset = off,
-		.kind = p->kind == POOL_TRANSIENT ? SWIOTLB_POOL_TRANSIENT :
-			p->kind == POOL_GROWN ? SWIOTLB_POOL_GROWN : SWIOTLB_POOL_INITIAL,
+		.kind = p->kind == POOL_TRANSIENT ? SWIOTLB_POOL_TRANSIENT
+			: p->kind == POOL_GROWN   ? SWIOTLB_POOL_GROWN
+						  : SWIOTLB_POOL_INITIAL,
 	};
 }
 
-/* Show a new pool to the caller's pool_added hook (before any address in
- * it can be handed out).  -ECANCELED when the hook refuses it. */
+/* Show a new pool to the pool_added hook, before any address in it can be
+ * handed out.  -ECANCELED when the hook refuses it. */
 static int pool_announce(struct pool *p)
 {
 	struct swiotlb_mem *mem = p->mem;
 	struct swiotlb_pool_info info;
 	int rc;
 
-	if (!mem->pool_added)
+	if (!mem->cfg.pool_added)
 		return 0;
-	pool_info(p, &info);
-	rc = mem->pool_added(mem->hook_ctx, &info);
+	_swiotlb_pool_info(p, &info);
+	rc = mem->cfg.pool_added(mem->cfg.hook_ctx, &info);
 	if (rc) {
-		mem_log(mem, SWIOTLB_LOG_WARN,
-			"pool_added hook refused a %zu-byte pool at %#llx (returned %d)",
-			p->alloc_len, (unsigned long long)p->start, rc);
+		_swiotlb_log(mem, SWIOTLB_LOG_WARN,
+			     "pool_added hook refused a %zu-byte pool at %#llx (returned %d)",
+			     p->alloc_len, (unsigned long long)p->start, rc);
 		return -ECANCELED;
 	}
 	p->announced = true;
@@ -137,13 +153,13 @@ static void pool_free_meta(struct pool *p)
  * its device address aligned to 'align' (a power of two >= the page size),
  * with 'nareas' areas (reduced to what the size allows), and show it to
  * the pool_added hook.  The pool is private to the caller until published
- * (mem_add_pool() or, for a transient pool, pool_publish()).  Returns NULL
- * and sets *err: -ENOSPC when max_size or max_pools leaves no room,
- * -ENOMEM when the provider or malloc fails, -ECANCELED when the hook
- * refuses the pool.
+ * (_swiotlb_mem_add_pool() or, for a transient pool,
+ * _swiotlb_transient_publish()).  Returns NULL and sets *err: -ENOSPC when
+ * max_size or max_pools leaves no room, -ENOMEM when the provider or
+ * malloc fails, -ECANCELED when the hook refuses the pool.
  */
-struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
-			 swiotlb_addr_t limit, size_t align, enum pool_kind kind, int *err)
+struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
+				  swiotlb_addr_t limit, size_t align, enum pool_kind kind, int *err)
 {
 	size_t nslots = nr_slots(bytes);
 	struct pool *p;
@@ -159,7 +175,7 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	p->mem = mem;
 	p->kind = kind;
 	p->nslots = (unsigned)nslots;
-	p->nareas = pool_areas_for(nslots, nareas ? nareas : 1);
+	p->nareas = areas_for(nslots, nareas ? nareas : 1);
 	p->area_slots = p->nslots / p->nareas;
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	p->slots = calloc(nslots, sizeof(*p->slots));
@@ -171,12 +187,12 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 		goto fail;
 	}
 	if (!pool_count_reserve(mem)) {
-		atomic_fetch_sub_explicit(&mem->pool_bytes, p->alloc_len, memory_order_relaxed);
+		sub_relaxed(&mem->stats.pool_bytes, p->alloc_len);
 		*err = -ENOSPC;
 		goto fail;
 	}
-	if (mem->provider.alloc(mem->provider.ctx, p->alloc_len, align, limit,
-				&cpu, &addr) < 0) {
+	if (mem->cfg.provider.alloc(mem->cfg.provider.ctx, p->alloc_len, align, limit, &cpu,
+				    &addr) < 0) {
 		pool_caps_release(mem, p->alloc_len);
 		goto fail;
 	}
@@ -186,7 +202,7 @@ struct pool *pool_create(struct swiotlb_mem *mem, size_t bytes, unsigned nareas,
 	slots_init(p);
 	*err = pool_announce(p);
 	if (*err < 0) {
-		pool_destroy(p);
+		_swiotlb_pool_destroy(p);
 		return NULL;
 	}
 	return p;
@@ -195,21 +211,21 @@ fail:
 	return NULL;
 }
 
-/* Free a pool now: tell the pool_removed hook (if pool_added accepted
- * it), give the memory back to the provider.  The caller guarantees that
- * no reader can reach it (never published, or unpublished and a grace
+/* Free a pool now: tell the pool_removed hook (if pool_added accepted it),
+ * give the memory back to the provider.  The caller guarantees that no
+ * reader can reach it (never published, or unpublished and a grace
  * period has passed). */
-void pool_destroy(struct pool *p)
+void _swiotlb_pool_destroy(struct pool *p)
 {
 	struct swiotlb_mem *mem = p->mem;
 
-	if (p->announced && mem->pool_removed) {
+	if (p->announced && mem->cfg.pool_removed) {
 		struct swiotlb_pool_info info;
 
-		pool_info(p, &info);
-		mem->pool_removed(mem->hook_ctx, &info);
+		_swiotlb_pool_info(p, &info);
+		mem->cfg.pool_removed(mem->cfg.hook_ctx, &info);
 	}
-	mem->provider.free(mem->provider.ctx, p->cpu, p->start, p->alloc_len);
+	mem->cfg.provider.free(mem->cfg.provider.ctx, p->cpu, p->start, p->alloc_len);
 	pool_caps_release(mem, p->alloc_len);
 	pool_free_meta(p);
 }
@@ -217,43 +233,43 @@ void pool_destroy(struct pool *p)
 static void pool_free_cb(struct rcu_head *head)
 {
 	rcu_cb_enter();
-	pool_destroy(caa_container_of(head, struct pool, rcu));
+	_swiotlb_pool_destroy(caa_container_of(head, struct pool, rcu));
 	rcu_cb_exit();
 }
 
 /* Free an unpublished pool after a grace period: readers that found it
- * before pool_unpublish() may still be looking at it. */
-void pool_free_rcu(struct pool *p)
+ * before _swiotlb_lookup_del() may still be looking at it. */
+void _swiotlb_pool_free_rcu(struct pool *p)
 {
-	rcu_defer_free(&p->rcu, pool_free_cb);
+	_swiotlb_rcu_defer_free(&p->rcu, pool_free_cb);
 }
 
-unsigned pool_used(const struct pool *p)
+unsigned _swiotlb_pool_used(const struct pool *p)
 {
 	unsigned used = 0;
 
 	for (unsigned i = 0; i < p->nareas; i++)
-		used += atomic_load_explicit(&p->areas[i].used, memory_order_relaxed);
+		used += ld_relaxed(&p->areas[i].used);
 	return used;
 }
 
 /*
  * Retire p if it is completely free: with every area lock held, check that
- * nothing is used and set 'retired', which area_find_slots() tests under
+ * nothing is used and set 'retired', which _swiotlb_area_find_slots() tests under
  * the same lock.  After a true return no allocation can ever land in p, so
  * it may be unpublished and freed after a grace period.
  */
-bool pool_try_retire(struct pool *p)
+bool _swiotlb_pool_try_retire(struct pool *p)
 {
 	bool ok;
 
 	for (unsigned i = 0; i < p->nareas; i++)
 		spin_lock(&p->areas[i].lock);
-	ok = pool_used(p) == 0;
+	ok = _swiotlb_pool_used(p) == 0;
 	if (ok) {
-		atomic_store_explicit(&p->retired, true, memory_order_relaxed);
+		st_relaxed(&p->retired, true);
 		for (unsigned i = 0; i < p->nareas; i++)
-			area_report_used(p, &p->areas[i], true);
+			_swiotlb_area_report_used(p, &p->areas[i], true);
 	}
 	for (unsigned i = p->nareas; i-- > 0;)
 		spin_unlock(&p->areas[i].lock);

@@ -13,6 +13,13 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* mmap_below(): hints start at the limit and step down by the length
+ * rounded up to MMAP_HINT_STEP, never below MMAP_FLOOR (clear of page 0
+ * and the usual low mappings), at most MMAP_BELOW_MAX_TRIES times. */
+#define MMAP_FLOOR ((uintptr_t)1 << 20)
+#define MMAP_HINT_STEP ((size_t)2 << 20)
+#define MMAP_BELOW_MAX_TRIES 4096
+
 struct mmap_ctx {
 	unsigned flags;
 };
@@ -40,14 +47,14 @@ static void *mmap_at(void *hint, size_t len, unsigned flags, bool fixed)
  * starting just under the limit.  Bounded number of attempts. */
 static void *mmap_below(size_t len, swiotlb_addr_t limit, unsigned flags)
 {
-	const uintptr_t floor = (uintptr_t)1 << 20; /* stay clear of page 0 */
-	uintptr_t step = align_up(len, (size_t)2 << 20), top;
+	const uintptr_t floor = MMAP_FLOOR;
+	uintptr_t step = align_up(len, MMAP_HINT_STEP), top;
 	int tries = 0;
 
 	if (limit + 1 < floor + len)
 		return NULL;
 	top = ((uintptr_t)(limit + 1) - len) & ~(step - 1);
-	for (uintptr_t a = top; a >= floor && tries < 4096; a -= step, tries++) {
+	for (uintptr_t a = top; a >= floor && tries < MMAP_BELOW_MAX_TRIES; a -= step, tries++) {
 		void *p = mmap_at((void *)a, len, flags, true);
 
 		if (p)
@@ -77,8 +84,8 @@ static void *mmap_aligned(size_t len, size_t align, unsigned flags)
 	return a;
 }
 
-static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		      void **cpu, swiotlb_addr_t *addr)
+static int mmap_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		      swiotlb_addr_t *addr)
 {
 	struct mmap_ctx *mc = ctx;
 	unsigned flags = mc ? mc->flags : 0;
@@ -115,9 +122,12 @@ static void mmap_free(void *ctx, void *cpu, swiotlb_addr_t addr, size_t len)
 	munmap(cpu, len);
 }
 
-const struct swiotlb_provider provider_mmap_default = {
-	.version = SWIOTLB_PROVIDER_VERSION, .name = "mmap", .ctx = NULL,
-	.alloc = mmap_alloc, .free = mmap_free,
+const struct swiotlb_provider _swiotlb_provider_mmap_default = {
+	.version = SWIOTLB_PROVIDER_VERSION,
+	.name = "mmap",
+	.ctx = NULL,
+	.alloc = mmap_alloc,
+	.free = mmap_free,
 };
 
 /* A provider with flags: the ops and their context in one allocation. */
@@ -140,14 +150,14 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_mmap(unsigned flags)
 		return NULL;
 	}
 	if (!flags)
-		return (struct swiotlb_provider *)&provider_mmap_default;
+		return (struct swiotlb_provider *)&_swiotlb_provider_mmap_default;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	b->ctx.flags = flags;
-	b->p = provider_mmap_default;
+	b->p = _swiotlb_provider_mmap_default;
 	b->p.name = flags & SWIOTLB_MMAP_HUGETLB ? "mmap-hugetlb" : "mmap-mlock";
 	b->p.ctx = &b->ctx;
 	b->p.destroy = mmap_provider_destroy;
@@ -162,7 +172,7 @@ struct extent {
 };
 
 struct fixed_ctx {
-	struct swiotlb_provider p;    /* p.ctx points back here */
+	struct swiotlb_provider p; /* p.ctx points back here */
 	pthread_mutex_t lock;
 	unsigned char *cpu;
 	swiotlb_addr_t addr;
@@ -170,8 +180,8 @@ struct fixed_ctx {
 	struct extent *free; /* sorted by offset, merged */
 };
 
-static int fixed_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		       void **cpu, swiotlb_addr_t *addr)
+static int fixed_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		       swiotlb_addr_t *addr)
 {
 	struct fixed_ctx *f = ctx;
 	int rc = -ENOMEM;
@@ -284,8 +294,11 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_fixed(void *cpu, swiotlb_a
 	f->addr = addr + lead;
 	f->len = (len - lead) & ~(PAGE_SZ - 1);
 	*f->free = (struct extent){ 0, f->len, NULL };
-	f->p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION, .name = "fixed",
-					  .ctx = f, .alloc = fixed_alloc, .free = fixed_free,
+	f->p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION,
+					  .name = "fixed",
+					  .ctx = f,
+					  .alloc = fixed_alloc,
+					  .free = fixed_free,
 					  .destroy = fixed_destroy };
 	return &f->p;
 }

@@ -18,8 +18,8 @@
  * No lost wake-up between a freeing thread and the head's retry:
  *  - slots: the retry takes every area lock it looks at (slot_req.waiting
  *    turns off the unlocked full-area skip), and the freeing thread reads
- *    nwaiters under the area lock it freed under (release_locked(),
- *    map.c).  If the retry locked that area after the free, it sees the
+ *    nwaiters under the area lock it freed under
+ *    (_swiotlb_mapping_release_locked(), unmap.c).  If the retry locked that area after the free, it sees the
  *    slots; if before, its enqueue() (nwaiters++) happens before the
  *    freer's read through the area lock, and the freer wakes it.  No
  *    fence, and no extra locked instruction, on the unmap path.
@@ -29,7 +29,7 @@
  *             fence(seq_cst)  [F1]               fence(seq_cst)  [F2]
  *             read pool_bytes (retry)            read nwaiters
  *    With both fences one of the two reads sees the other's store (F1 in
- *    retry_unlocked(), F2 in waitq_notify_free(), internal.h); without
+ *    retry_unlocked(), F2 in waitq_notify_caps(), internal.h); without
  *    them C11 and even x86-TSO let both miss (stores still in the store
  *    buffers).
  *  - pools added by the resize thread wake unconditionally.
@@ -38,7 +38,7 @@
 
 #include "internal.h"
 
-void waitq_init(struct waitq *q)
+void _swiotlb_waitq_init(struct waitq *q)
 {
 	pthread_mutex_init(&q->lock, NULL);
 	q->head = q->tail = NULL;
@@ -46,14 +46,14 @@ void waitq_init(struct waitq *q)
 	atomic_init(&q->nwaiters, 0);
 }
 
-void waitq_fini(struct waitq *q)
+void _swiotlb_waitq_fini(struct waitq *q)
 {
 	pthread_mutex_destroy(&q->lock);
 }
 
 /* Wake the head waiter, if any.  Called after slots or pool memory were
  * freed or a pool was added. */
-void waitq_wake(struct waitq *q)
+void _swiotlb_waitq_wake(struct waitq *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->wakeups++;
@@ -72,8 +72,10 @@ static int retry_unlocked(struct waitq *q, waitq_try_fn try_alloc, void *ctx, bo
 
 	pthread_mutex_unlock(&q->lock);
 	/* F1: orders our nwaiters increment (enqueue()) before the retry's
-	 * loads of area.used and pool_bytes; pairs with F2 in
-	 * waitq_notify_free() (internal.h) */
+	 * loads of pool_bytes and pools_alive; pairs with F2 in
+	 * waitq_notify_caps() (internal.h).  Without it the retry may miss
+	 * memory given back while the giver misses this waiter (store
+	 * buffering) and the waiter sleeps to its deadline. */
 	atomic_thread_fence(memory_order_seq_cst);
 	rc = try_alloc(ctx);
 	pthread_mutex_lock(&q->lock);
@@ -89,7 +91,7 @@ static void enqueue(struct waitq *q, struct waiter *w)
 	else
 		q->head = w;
 	q->tail = w;
-	atomic_fetch_add_explicit(&q->nwaiters, 1, memory_order_relaxed);
+	add_relaxed(&q->nwaiters, 1);
 }
 
 /* Remove w (anywhere in the queue) and wake the new head. */
@@ -104,7 +106,7 @@ static void dequeue(struct waitq *q, struct waiter *w)
 	*pp = w->next;
 	if (q->tail == w)
 		q->tail = prev;
-	atomic_fetch_sub_explicit(&q->nwaiters, 1, memory_order_relaxed);
+	sub_relaxed(&q->nwaiters, 1);
 	if (q->head)
 		pthread_cond_signal(&q->head->cond);
 }
@@ -114,8 +116,8 @@ static void dequeue(struct waitq *q, struct waiter *w)
  * result is returned) or timeout_ms passes (-ETIMEDOUT).  try_alloc runs
  * without q->lock and may block (a transient pool: provider, hook).
  */
-int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
-	       unsigned timeout_ms)
+int _swiotlb_waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
+			unsigned timeout_ms)
 {
 	struct waitq *q = &mem->waitq;
 	struct waiter w;
@@ -142,11 +144,10 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 				continue;
 		}
 		if (pthread_cond_timedwait(&w.cond, &q->lock, &deadline) == ETIMEDOUT) {
-			rc = q->head == &w ? retry_unlocked(q, try_alloc, ctx, &missed)
-					   : -ENOSPC;
+			rc = q->head == &w ? retry_unlocked(q, try_alloc, ctx, &missed) : -ENOSPC;
 			if (rc == -ENOSPC) {
 				rc = -ETIMEDOUT;
-				stat_add(&mem->wait_timeouts, 1);
+				stat_add(&mem->stats.wait_timeouts, 1);
 			}
 			break;
 		}
@@ -154,7 +155,7 @@ int waitq_wait(struct swiotlb_mem *mem, waitq_try_fn try_alloc, void *ctx,
 	dequeue(q, &w);
 	pthread_mutex_unlock(&q->lock);
 	pthread_cond_destroy(&w.cond);
-	stat_add(&mem->waits, 1);
-	stat_add(&mem->wait_ns, now_ns() - t0);
+	stat_add(&mem->stats.waits, 1);
+	stat_add(&mem->stats.wait_ns, now_ns() - t0);
 	return rc;
 }

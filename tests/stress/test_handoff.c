@@ -103,19 +103,19 @@ static void fail_slot(const char *what, uint64_t addr, uint64_t size, int dir, i
 	fprintf(stderr, "test_handoff: %s: addr=0x%" PRIx64 " size=%" PRIu64
 		" dir=%d dev=%d seq=0x%" PRIx64 " first bad byte %zu\n",
 		what, addr, size, dir, dev, seq, at);
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	stress_print_stats("stats at failure", &st);
 	exit(1);
 }
 
 static uint64_t pick_size(uint64_t *rs)
 {
-	uint64_t r = stress_rand(rs) % 100;
+	uint64_t r = util_rand(rs) % 100;
 	if (r < 50)
-		return stress_rand_range(rs, 1, 4096);
+		return util_rand_range(rs, 1, 4096);
 	if (r < 85)
-		return stress_rand_range(rs, 4097, 16384);
-	return stress_rand_range(rs, 16385, MAX_MAP);
+		return util_rand_range(rs, 4097, 16384);
+	return util_rand_range(rs, 16385, MAX_MAP);
 }
 
 /* The load follows a duty cycle shared by all threads (computed from the
@@ -140,10 +140,10 @@ static void *mapper(void *arg)
 	unsigned idx = 0;
 
 	while (!atomic_load_explicit(&stop_mapping, memory_order_relaxed)) {
-		uint64_t now = stress_now_ns();
+		uint64_t now = util_now_ns();
 		if (!busy_now(now)) {
 			uint64_t left = period_ns - (now - t_origin) % period_ns;
-			stress_sleep_us((unsigned)(left / 1000) + 1);
+			util_sleep_us((unsigned)(left / 1000) + 1);
 			continue;
 		}
 		struct slot *s = &rg->slots[idx];
@@ -153,14 +153,14 @@ static void *mapper(void *arg)
 		}
 		idx = (idx + 1) % rg->n;
 		/* F4: pairs with F3, the release fence at the end of serve() */
-		stress_fence_acquire(s);
+		util_fence_acquire(s);
 
 		uint64_t size = pick_size(&rs);
-		int dir = (int)(stress_rand(&rs) % 3);
-		int d = (int)(stress_rand(&rs) % NDEV);
-		uint8_t *buf = s->area + stress_rand_range(&rs, 0, AREA_BYTES - MAX_MAP - 1);
+		int dir = (int)(util_rand(&rs) % 3);
+		int d = (int)(util_rand(&rs) % NDEV);
+		uint8_t *buf = s->area + util_rand_range(&rs, 0, AREA_BYTES - MAX_MAP - 1);
 		uint64_t seq = ((uint64_t)(id + 1) << 40) | ++nseq;
-		stress_fill(buf, size, seq);
+		util_fill(buf, size, seq);
 		atomic_store_explicit(&s->size, size, memory_order_relaxed);
 		atomic_store_explicit(&s->dir, dir, memory_order_relaxed);
 		atomic_store_explicit(&s->buf, (uintptr_t)buf, memory_order_relaxed);
@@ -169,10 +169,10 @@ static void *mapper(void *arg)
 		/* F1: hands over the original buffer and the descriptor words
 		 * above, nothing the library does below.  Pairs with F2, the
 		 * acquire fence at the start of serve(). */
-		stress_fence_release(s);
+		util_fence_release(s);
 
 		unsigned attrs = SWIOTLB_ATTR_NO_WARN;
-		if (stress_rand(&rs) % 8 == 0) {
+		if (util_rand(&rs) % 8 == 0) {
 			attrs |= SWIOTLB_ATTR_MAY_BLOCK;
 			atomic_fetch_add_explicit(&n_blocking, 1, memory_order_relaxed);
 		}
@@ -193,7 +193,7 @@ static void *mapper(void *arg)
 		if (d == 1 && (addr & 4095) != ((uintptr_t)buf & 4095))
 			fail_slot("min_align_mask 4095 not preserved", addr, size, dir, d, seq, 0);
 		atomic_fetch_add_explicit(&n_mapped, 1, memory_order_relaxed);
-		atomic_store_explicit(&s->t_pub, stress_now_ns(), memory_order_relaxed);
+		atomic_store_explicit(&s->t_pub, util_now_ns(), memory_order_relaxed);
 		/* P0's hand-off: a relaxed store of the device address. */
 		atomic_store_explicit(&s->state, addr, memory_order_relaxed);
 	}
@@ -202,7 +202,7 @@ static void *mapper(void *arg)
 
 static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 {
-	stress_fence_acquire(s); /* F2: pairs with F1, the release fence in mapper() */
+	util_fence_acquire(s); /* F2: pairs with F1, the release fence in mapper() */
 	uint64_t size = atomic_load_explicit(&s->size, memory_order_relaxed);
 	int dir = atomic_load_explicit(&s->dir, memory_order_relaxed);
 	uint8_t *buf = (uint8_t *)atomic_load_explicit(&s->buf, memory_order_relaxed);
@@ -219,25 +219,25 @@ static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 		fail_slot("addr_to_cpu NULL for a live mapping", addr, size, dir, d, seq, 0);
 
 	/* Map copies the original in for every direction. */
-	if ((at = stress_verify(bounce, size, seq)) != size)
+	if ((at = util_verify(bounce, size, seq)) != size)
 		fail_slot("bounce buffer != original after map", addr, size, dir, d, seq, at);
 
 	if (dir == SWIOTLB_TO_DEVICE) {
 		/* The device must not write, but if it did, unmap must not
 		 * copy anything back for TO_DEVICE. */
-		stress_fill(bounce, size, seq ^ SCRIBBLE_XOR);
+		util_fill(bounce, size, seq ^ SCRIBBLE_XOR);
 	} else {
-		stress_fill(bounce, size, seq ^ DEV_PAT_XOR);
-		if (dir == SWIOTLB_BIDIRECTIONAL && size > 2 && stress_rand(rs) % 4 == 0) {
+		util_fill(bounce, size, seq ^ DEV_PAT_XOR);
+		if (dir == SWIOTLB_BIDIRECTIONAL && size > 2 && util_rand(rs) % 4 == 0) {
 			/* Partial sync at an offset lands on the matching bytes. */
-			uint64_t a = stress_rand_range(rs, 0, size - 2);
-			uint64_t len = stress_rand_range(rs, 1, size - a);
+			uint64_t a = util_rand_range(rs, 0, size - 2);
+			uint64_t len = util_rand_range(rs, 1, size - a);
 			int r = swiotlb_sync_for_cpu(dev, addr + a, len, SWIOTLB_BIDIRECTIONAL);
 			if (r != 0)
 				fail_slot("sync_for_cpu failed", addr, size, dir, d, seq, (size_t)a);
 			for (uint64_t i = 0; i < size; i++) {
-				uint8_t want = (i >= a && i < a + len) ? stress_pat(seq ^ DEV_PAT_XOR, i)
-								      : stress_pat(seq, i);
+				uint8_t want = (i >= a && i < a + len) ? util_pat(seq ^ DEV_PAT_XOR, i)
+								      : util_pat(seq, i);
 				if (buf[i] != want)
 					fail_slot("partial sync_for_cpu wrong bytes", addr, size, dir, d, seq, i);
 			}
@@ -250,7 +250,7 @@ static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 		fail_slot(swiotlb_strerror(r), addr, size, dir, d, seq, 0);
 
 	uint64_t want = dir == SWIOTLB_TO_DEVICE ? seq : (seq ^ DEV_PAT_XOR);
-	if ((at = stress_verify(buf, size, want)) != size)
+	if ((at = util_verify(buf, size, want)) != size)
 		fail_slot(dir == SWIOTLB_TO_DEVICE ? "TO_DEVICE unmap wrote the original"
 						   : "original != device data after unmap",
 			  addr, size, dir, d, seq, at);
@@ -259,7 +259,7 @@ static void serve(struct slot *s, uint64_t addr, uint64_t *rs)
 	atomic_fetch_add_explicit(&n_bytes, size, memory_order_relaxed);
 	atomic_fetch_add_explicit(&n_dir[dir], 1, memory_order_relaxed);
 
-	stress_fence_release(s); /* F3: pairs with F4, the acquire fence in mapper() */
+	util_fence_release(s); /* F3: pairs with F4, the acquire fence in mapper() */
 	atomic_store_explicit(&s->state, 0, memory_order_relaxed);
 }
 
@@ -270,7 +270,7 @@ static void *unmapper(void *arg)
 
 	for (;;) {
 		bool any = false, all_empty = true;
-		unsigned start = (unsigned)(stress_rand(&rs) % nmappers);
+		unsigned start = (unsigned)(util_rand(&rs) % nmappers);
 		bool done = atomic_load_explicit(&mappers_done, memory_order_relaxed);
 		for (unsigned k = 0; k < nmappers; k++) {
 			struct ring *rg = &rings[(start + k) % nmappers];
@@ -281,7 +281,7 @@ static void *unmapper(void *arg)
 					all_empty = false;
 				if (v <= CLAIMED)
 					continue;
-				uint64_t now = stress_now_ns();
+				uint64_t now = util_now_ns();
 				if (!done && busy_now(now) &&
 				    now - atomic_load_explicit(&s->t_pub, memory_order_relaxed) < latency_ns)
 					continue; /* the device is still working on it */
@@ -332,13 +332,13 @@ int main(int argc, char **argv)
 	 * shrinks, ~1800 transient pools; clang ASan Debug ~40 and ~80; TSan
 	 * ~15..35 and ~20..80.  The minimum catches "never grows / shrinks /
 	 * goes transient" with a wide margin for slow CI machines. */
-	const long min_rate = (STRESS_TSAN || STRESS_ASAN) ? 4 : 20;
+	const long min_rate = (UTIL_TSAN || UTIL_ASAN) ? 4 : 20;
 	uint64_t min_grows = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_GROWS", min_rate) * secs);
 	uint64_t min_trans = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_TRANSIENT", min_rate) * secs);
 	uint64_t min_shrinks = (uint64_t)(stress_env_long("SWIOTLB_HANDOFF_MIN_SHRINKS", min_rate) * secs);
 
-	static struct stress_prov prov;
-	stress_prov_init(&prov);
+	static struct util_prov prov;
+	util_prov_init(&prov, NULL);
 
 	struct swiotlb_mem_config mc = {
 		.size = 256 * 1024,
@@ -375,13 +375,13 @@ int main(int argc, char **argv)
 
 	printf("test_handoff: %ld ms, %u mappers, %u unmappers, ring %u, tsan=%d asan=%d; "
 	       "minimum grows %" PRIu64 " transient %" PRIu64 " shrinks %" PRIu64 "\n",
-	       ms, nmappers, nunmappers, ring_len, STRESS_TSAN, STRESS_ASAN, min_grows, min_trans,
+	       ms, nmappers, nunmappers, ring_len, UTIL_TSAN, UTIL_ASAN, min_grows, min_trans,
 	       min_shrinks);
 	fflush(stdout);
 
 	pthread_t mt[64], ut[64];
 	CHECK(nmappers <= 64 && nunmappers <= 64);
-	uint64_t t0 = stress_now_ns();
+	uint64_t t0 = util_now_ns();
 	t_origin = t0;
 	for (unsigned i = 0; i < nmappers; i++)
 		CHECK_OK(pthread_create(&mt[i], NULL, mapper, (void *)(uintptr_t)i));
@@ -390,9 +390,9 @@ int main(int argc, char **argv)
 
 	uint64_t deadline = t0 + (uint64_t)ms * 1000000ull;
 	uint64_t max_pool_bytes = 0;
-	while (stress_now_ns() < deadline) {
-		stress_sleep_ms(10);
-		struct swiotlb_stats st = stress_stats(mem);
+	while (util_now_ns() < deadline) {
+		util_sleep_ms(10);
+		struct swiotlb_stats st = util_mem_stats(mem);
 		if (st.pool_bytes > max_pool_bytes)
 			max_pool_bytes = st.pool_bytes;
 		CHECK(st.pool_bytes <= mc.max_size);
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
 	atomic_store_explicit(&mappers_done, true, memory_order_relaxed);
 	for (unsigned i = 0; i < nunmappers; i++)
 		CHECK_OK(pthread_join(ut[i], NULL));
-	double run_s = (stress_now_ns() - t0) / 1e9;
+	double run_s = (util_now_ns() - t0) / 1e9;
 
 	/* counters: relaxed, ordered by the pthread_join()s above */
 	CHECK_EQ(atomic_load_explicit(&n_mapped, memory_order_relaxed),
@@ -415,10 +415,10 @@ int main(int argc, char **argv)
 	/* Transient pools are released after a grace period: allow a moment. */
 	struct swiotlb_stats st;
 	for (int i = 0; i < 200; i++) {
-		st = stress_stats(mem);
+		st = util_mem_stats(mem);
 		if (st.transient_pools == 0)
 			break;
-		stress_sleep_ms(10);
+		util_sleep_ms(10);
 	}
 	stress_print_stats("after drain", &st);
 	CHECK_EQ(st.used_slots, 0);
@@ -427,7 +427,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(st.transient_slots, 0);
 	CHECK_EQ(st.coherent_allocs, 0);
 	for (int d = 0; d < NDEV; d++) {
-		struct swiotlb_dev_stats ds = stress_dev_stats(devs[d]);
+		struct swiotlb_dev_stats ds = util_dev_stats(devs[d]);
 		CHECK_EQ(ds.mappings, 0);
 		CHECK_EQ(ds.transient_pools, 0);
 		CHECK_EQ(ds.maps, ds.unmaps);
@@ -463,11 +463,11 @@ int main(int argc, char **argv)
 
 	/* Idle: every grown pool goes back (shrink_delay_ms = 1). */
 	for (int i = 0; i < 300; i++) {
-		st = stress_stats(mem);
+		st = util_mem_stats(mem);
 		/* pool_bytes drops when the memory is freed (grace period) */
 		if (st.grown_pools == 0 && st.pools == 1 && st.pool_bytes == 256 * 1024)
 			break;
-		stress_sleep_ms(10);
+		util_sleep_ms(10);
 	}
 	stress_print_stats("after idle", &st);
 	CHECK_EQ(st.grown_pools, 0);
@@ -479,7 +479,7 @@ int main(int argc, char **argv)
 		CHECK_OK(swiotlb_dev_destroy(devs[d]));
 	CHECK_OK(swiotlb_mem_destroy(mem));
 	/* Every pool the provider handed out came back exactly once. */
-	CHECK_EQ(stress_prov_nlive(&prov), 0);
+	CHECK_EQ(util_prov_nlive(&prov), 0);
 	/* relaxed: swiotlb_mem_destroy() joined the library's grow thread */
 	CHECK_EQ(atomic_load_explicit(&prov.allocs, memory_order_relaxed),
 		 atomic_load_explicit(&prov.frees, memory_order_relaxed));

@@ -36,7 +36,7 @@
 #define CHECK_MAX (32u * 1024)
 #define POOL_BYTES (256u * 1024)
 
-static struct stress_prov prov;
+static struct util_prov prov;
 static struct swiotlb_mem *mem;
 static struct swiotlb_dev *devA, *devB, *devN;
 static atomic_bool stop;
@@ -49,7 +49,7 @@ static atomic_uint_fast64_t n_checks, n_check_maps, n_in_transient, n_in_shared,
 static void die(const char *what, swiotlb_addr_t a)
 {
 	fprintf(stderr, "test_lookup_concurrent: %s (addr 0x%" PRIx64 ")\n", what, a);
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	stress_print_stats("at failure", &st);
 	exit(1);
 }
@@ -78,12 +78,12 @@ static void *churn(void *arg)
 	uint64_t nseq = (uint64_t)id << 40;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		int n = (int)stress_rand_range(&rs, 1, CHURN_N);
+		int n = (int)util_rand_range(&rs, 1, CHURN_N);
 		for (int i = 0; i < n; i++) {
-			size[i] = stress_rand_range(&rs, 1, CHURN_MAX);
+			size[i] = util_rand_range(&rs, 1, CHURN_MAX);
 			seed[i] = ++nseq;
 			uint8_t *b = bufs + (size_t)i * CHURN_MAX;
-			stress_fill(b, size[i], seed[i]);
+			util_fill(b, size[i], seed[i]);
 			int r;
 			while ((r = swiotlb_map(devA, b, size[i], SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN,
 						&addr[i])) == -ENOSPC)
@@ -96,13 +96,13 @@ static void *churn(void *arg)
 			uint8_t *c = swiotlb_addr_to_cpu(devA, addr[i]);
 			if (!c)
 				die("churn: addr_to_cpu NULL for a live mapping", addr[i]);
-			if (stress_verify(c, size[i], seed[i]) != size[i])
+			if (util_verify(c, size[i], seed[i]) != size[i])
 				die("churn: bounce content wrong", addr[i]);
 			if (swiotlb_unmap(devA, addr[i], size[i], SWIOTLB_TO_DEVICE, 0))
 				die("churn: unmap failed", addr[i]);
 		}
-		if (stress_rand(&rs) % 4 == 0)
-			stress_sleep_us((unsigned)stress_rand_range(&rs, 1500, 4000));
+		if (util_rand(&rs) % 4 == 0)
+			util_sleep_us((unsigned)util_rand_range(&rs, 1500, 4000));
 	}
 	free(bufs);
 	return NULL;
@@ -117,9 +117,9 @@ static void *checker(void *arg)
 	uint64_t seq = 0;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		size_t size = stress_rand_range(&rs, 1, CHECK_MAX);
-		uint8_t *orig = buf + stress_rand_range(&rs, 0, 4095);
-		stress_fill(orig, size, ++seq);
+		size_t size = util_rand_range(&rs, 1, CHECK_MAX);
+		uint8_t *orig = buf + util_rand_range(&rs, 0, 4095);
+		util_fill(orig, size, ++seq);
 		swiotlb_addr_t a;
 		int r;
 		while ((r = swiotlb_map(devB, orig, size, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN,
@@ -131,13 +131,13 @@ static void *checker(void *arg)
 
 		/* Transient pools are sized to the mapping; shared pools are
 		 * 256 KiB.  The provider knows which one holds the mapping. */
-		size_t plen = stress_prov_len_at(&prov, a);
+		size_t plen = util_prov_len_at(&prov, a);
 		if (plen == 0)
 			die("mapping not inside any provider allocation", a);
 		bool transient = plen < POOL_BYTES;
 		if (transient) {
 			atomic_fetch_add_explicit(&n_in_transient, 1, memory_order_relaxed);
-			if (stress_dev_stats(devB).transient_pools < 1)
+			if (util_dev_stats(devB).transient_pools < 1)
 				die("mapping in a transient pool but dev transient_pools == 0", a);
 		} else {
 			atomic_fetch_add_explicit(&n_in_shared, 1, memory_order_relaxed);
@@ -146,9 +146,9 @@ static void *checker(void *arg)
 		uint8_t *c0 = swiotlb_addr_to_cpu(devB, a);
 		if (!c0)
 			die("addr_to_cpu NULL for the checker's live mapping", a);
-		int rounds = (int)stress_rand_range(&rs, 20, 200);
+		int rounds = (int)util_rand_range(&rs, 20, 200);
 		for (int k = 0; k < rounds; k++) {
-			uint64_t off = stress_rand_range(&rs, 0, size - 1);
+			uint64_t off = util_rand_range(&rs, 0, size - 1);
 			if (!swiotlb_is_bounce(devB, a) || !swiotlb_is_bounce(devB, a + off) ||
 			    !swiotlb_is_bounce(devB, a + size - 1))
 				die("is_bounce false for a live mapping during churn", a + off);
@@ -162,16 +162,16 @@ static void *checker(void *arg)
 			if (!transient && !in_a)
 				die("device A does not see a shared pool", a + off);
 			if (k % 16 == 0) {
-				if (stress_verify(c0, size, seq) != size)
+				if (util_verify(c0, size, seq) != size)
 					die("checker: bounce content changed under a live mapping", a);
 				check_plain();
 			}
 			atomic_fetch_add_explicit(&n_checks, 1, memory_order_relaxed);
 		}
-		stress_fill(c0, size, seq ^ 0x77);
+		util_fill(c0, size, seq ^ 0x77);
 		if (swiotlb_unmap(devB, a, size, SWIOTLB_BIDIRECTIONAL, 0))
 			die("checker: unmap failed", a);
-		if (stress_verify(orig, size, seq ^ 0x77) != size)
+		if (util_verify(orig, size, seq ^ 0x77) != size)
 			die("checker: copy back wrong", a);
 	}
 	free(buf);
@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 			   : stress_env_long("SWIOTLB_LOOKUP_MS", (long)(3000 * stress_scale()));
 	if (ms < 100)
 		ms = 100;
-	stress_prov_init(&prov);
+	util_prov_init(&prov, NULL);
 	struct swiotlb_mem_config mc = {
 		.size = POOL_BYTES,
 		.provider = &prov.p,
@@ -249,14 +249,14 @@ int main(int argc, char **argv)
 	pthread_t ch[2], ck, rc;
 	for (unsigned i = 0; i < 2; i++)
 		CHECK_OK(pthread_create(&ch[i], NULL, churn, (void *)(uintptr_t)i));
-	while (stress_dev_stats(devA).maps == 0)
-		stress_sleep_us(100);
+	while (util_dev_stats(devA).maps == 0)
+		util_sleep_us(100);
 	CHECK_OK(pthread_create(&ck, NULL, checker, NULL));
 	CHECK_OK(pthread_create(&rc, NULL, recycler, NULL));
 
-	uint64_t t0 = stress_now_ns();
-	while (stress_now_ns() - t0 < (uint64_t)ms * 1000000ull)
-		stress_sleep_ms(20);
+	uint64_t t0 = util_now_ns();
+	while (util_now_ns() - t0 < (uint64_t)ms * 1000000ull)
+		util_sleep_ms(20);
 	/* stop flag only (read relaxed by the workers); publishes nothing */
 	atomic_store_explicit(&stop, true, memory_order_relaxed);
 	for (unsigned i = 0; i < 2; i++)
@@ -266,10 +266,10 @@ int main(int argc, char **argv)
 
 	struct swiotlb_stats st;
 	for (int i = 0; i < 300; i++) {
-		st = stress_stats(mem);
+		st = util_mem_stats(mem);
 		if (st.transient_pools == 0 && st.grown_pools == 0)
 			break;
-		stress_sleep_ms(10);
+		util_sleep_ms(10);
 	}
 	printf("test_lookup_concurrent: %ld ms: %" PRIu64 " lookup rounds on %" PRIu64
 	       " checker mappings (%" PRIu64 " in transient pools, %" PRIu64 " in shared), %"
@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 	CHECK(st.shrinks >= 10);
 	CHECK(st.transient_created >= 10);
 	CHECK(atomic_load_explicit(&n_recycled, memory_order_relaxed) >= 10); /* after join */
-	struct swiotlb_dev_stats dn = stress_dev_stats(devN);
+	struct swiotlb_dev_stats dn = util_dev_stats(devN);
 	CHECK_EQ(dn.maps, 0);
 	/* relaxed: ordered by the pthread_join()s above */
 	CHECK_EQ(dn.direct_maps, atomic_load_explicit(&n_direct, memory_order_relaxed));
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	CHECK_OK(swiotlb_dev_destroy(devB));
 	CHECK_OK(swiotlb_dev_destroy(devN));
 	CHECK_OK(swiotlb_mem_destroy(mem));
-	CHECK_EQ(stress_prov_nlive(&prov), 0);
+	CHECK_EQ(util_prov_nlive(&prov), 0);
 	free(plain);
 	printf("test_lookup_concurrent: OK\n");
 	return 0;

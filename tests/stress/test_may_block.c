@@ -47,7 +47,7 @@ static void fill_pool(void)
 {
 	swiotlb_addr_t a[NSLOTS], lo = UINT64_MAX;
 	for (int i = 0; i < NSLOTS; i++) {
-		stress_fill(fillbuf + (size_t)i * SLOT, SLOT, 10000 + i);
+		util_fill(fillbuf + (size_t)i * SLOT, SLOT, 10000 + i);
 		CHECK_OK(swiotlb_map(dev, fillbuf + (size_t)i * SLOT, SLOT, SWIOTLB_TO_DEVICE,
 				     SWIOTLB_ATTR_NO_WARN, &a[i]));
 		if (a[i] < lo)
@@ -63,7 +63,7 @@ static void fill_pool(void)
 		slot_addr[s] = a[i];
 		slot_seed[s] = 10000 + (uint64_t)i;
 	}
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, NSLOTS);
 }
 
@@ -99,13 +99,13 @@ static void *waiter_main(void *arg)
 	struct waiter *w = arg;
 	swiotlb_addr_t a = 0;
 	/* relaxed: published by the store of done below */
-	atomic_store_explicit(&w->t_start, stress_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->t_start, util_now_ns(), memory_order_relaxed);
 	/* pairs with the acquire load of started in waiter_start() */
 	atomic_store_explicit(&w->started, true, memory_order_release);
 	int r = swiotlb_map_timeout(dev, w->buf, w->size, SWIOTLB_BIDIRECTIONAL,
 				    SWIOTLB_ATTR_NO_WARN, w->timeout_ms, &a);
 	/* relaxed: published by the seq_cst (release) store of done below */
-	atomic_store_explicit(&w->t_done, stress_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&w->t_done, util_now_ns(), memory_order_relaxed);
 	atomic_store_explicit(&w->addr, a, memory_order_relaxed);
 	atomic_store_explicit(&w->rc, r, memory_order_relaxed);
 	/* seq_cst: check_fifo_prefix() infers the order in which waiters
@@ -124,11 +124,11 @@ static void waiter_start(struct waiter *w, int id, size_t size, unsigned timeout
 	w->seed = 50000 + (uint64_t)id;
 	w->buf = aligned_alloc(4096, 256 * 1024);
 	CHECK(w->buf);
-	stress_fill(w->buf, size, w->seed);
+	util_fill(w->buf, size, w->seed);
 	CHECK_OK(pthread_create(&w->th, NULL, waiter_main, w));
 	/* pairs with the release store of started in waiter_main() */
 	while (!atomic_load_explicit(&w->started, memory_order_acquire))
-		stress_sleep_us(100);
+		util_sleep_us(100);
 }
 
 /* Join, check the mapping and its content, unmap it. */
@@ -145,41 +145,41 @@ static void waiter_finish(struct waiter *w)
 	swiotlb_addr_t a = atomic_load_explicit(&w->addr, memory_order_relaxed); /* joined */
 	uint8_t *b = swiotlb_addr_to_cpu(dev, a);
 	CHECK(b != NULL);
-	CHECK_EQ(stress_verify(b, w->size, w->seed), w->size);
-	stress_fill(b, w->size, w->seed ^ 0xABCD);
+	CHECK_EQ(util_verify(b, w->size, w->seed), w->size);
+	util_fill(b, w->size, w->seed ^ 0xABCD);
 	CHECK_OK(swiotlb_unmap(dev, a, w->size, SWIOTLB_BIDIRECTIONAL, 0));
-	CHECK_EQ(stress_verify(w->buf, w->size, w->seed ^ 0xABCD), w->size);
+	CHECK_EQ(util_verify(w->buf, w->size, w->seed ^ 0xABCD), w->size);
 	free(w->buf);
 }
 
 /* Wait until w is done; fail with "stranded" after timeout_ms. */
 static void expect_done(struct waiter *w, unsigned timeout_ms, const char *why)
 {
-	uint64_t end = stress_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t end = util_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	/* pairs with the (seq_cst, so release) store of done in waiter_main():
 	 * the caller then reads rc, addr, t_start and t_done relaxed */
 	while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
-		if (stress_now_ns() > end) {
-			struct swiotlb_stats st = stress_stats(mem);
+		if (util_now_ns() > end) {
+			struct swiotlb_stats st = util_mem_stats(mem);
 			stress_print_stats("stranded", &st);
 			fprintf(stderr, "test_may_block: waiter %d (%zu bytes) STRANDED: %s\n",
 				w->id, w->size, why);
 			exit(1);
 		}
-		stress_sleep_us(200);
+		util_sleep_us(200);
 	}
 }
 
 static void test_wait_then_succeed(void)
 {
 	fill_pool();
-	struct swiotlb_stats st0 = stress_stats(mem);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
 	struct waiter w;
 	waiter_start(&w, 1, SLOT, 5000);
-	stress_sleep_ms(100);
+	util_sleep_ms(100);
 	/* relaxed: a snapshot of the flag, nothing is read through it */
 	CHECK(!atomic_load_explicit(&w.done, memory_order_relaxed));
-	uint64_t t_free = stress_now_ns();
+	uint64_t t_free = util_now_ns();
 	swiotlb_addr_t freed = slot_addr[64];
 	free_slot(64);
 	expect_done(&w, 2000, "one slot freed, one waiter of one slot");
@@ -190,7 +190,7 @@ static void test_wait_then_succeed(void)
 	printf("may_block 1: waiter woke %.2f ms after the free\n",
 	       (atomic_load_explicit(&w.t_done, memory_order_relaxed) - t_free) / 1e6);
 	waiter_finish(&w);
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.waits, st0.waits + 1);
 	CHECK(st.wait_ns >= st0.wait_ns + 90ull * 1000000);
 	CHECK_EQ(st.wait_timeouts, st0.wait_timeouts);
@@ -200,37 +200,37 @@ static void test_wait_then_succeed(void)
 static void test_timeouts(void)
 {
 	fill_pool();
-	struct swiotlb_stats st0 = stress_stats(mem);
-	struct swiotlb_dev_stats ds0 = stress_dev_stats(dev);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
+	struct swiotlb_dev_stats ds0 = util_dev_stats(dev);
 	uint8_t *buf = aligned_alloc(4096, 8192);
 	CHECK(buf);
-	stress_fill(buf, 8192, 4242);
+	util_fill(buf, 8192, 4242);
 	swiotlb_addr_t a = 0x1234;
 
 	/* Without MAY_BLOCK: -ENOSPC at once. */
-	uint64_t t0 = stress_now_ns();
+	uint64_t t0 = util_now_ns();
 	CHECK_EQ(swiotlb_map(dev, buf, 100, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN, &a), -ENOSPC);
-	double el = (stress_now_ns() - t0) / 1e6;
+	double el = (util_now_ns() - t0) / 1e6;
 	CHECK(el < 40);
 
 	/* Explicit deadline. */
-	t0 = stress_now_ns();
+	t0 = util_now_ns();
 	CHECK_EQ(swiotlb_map_timeout(dev, buf, 100, SWIOTLB_TO_DEVICE, 0, 50, &a), -ETIMEDOUT);
-	el = (stress_now_ns() - t0) / 1e6;
+	el = (util_now_ns() - t0) / 1e6;
 	printf("may_block 2: map_timeout(50 ms) returned -ETIMEDOUT after %.1f ms\n", el);
 	CHECK(el >= 45 && el < 2000);
 
 	/* The memory's wait_timeout_ms (100) for plain MAY_BLOCK. */
-	t0 = stress_now_ns();
+	t0 = util_now_ns();
 	CHECK_EQ(swiotlb_map(dev, buf, 8192, SWIOTLB_FROM_DEVICE,
 			     SWIOTLB_ATTR_MAY_BLOCK | SWIOTLB_ATTR_NO_WARN, &a), -ETIMEDOUT);
-	el = (stress_now_ns() - t0) / 1e6;
+	el = (util_now_ns() - t0) / 1e6;
 	printf("may_block 2: map(MAY_BLOCK) with wait_timeout_ms 100 -> -ETIMEDOUT after %.1f ms\n", el);
 	CHECK(el >= 95 && el < 2000);
-	CHECK_EQ(stress_verify(buf, 8192, 4242), 8192); /* original untouched */
+	CHECK_EQ(util_verify(buf, 8192, 4242), 8192); /* original untouched */
 
-	struct swiotlb_stats st = stress_stats(mem);
-	struct swiotlb_dev_stats ds = stress_dev_stats(dev);
+	struct swiotlb_stats st = util_mem_stats(mem);
+	struct swiotlb_dev_stats ds = util_dev_stats(dev);
 	CHECK_EQ(st.used_slots, st0.used_slots);
 	CHECK_EQ(st.mappings, st0.mappings);
 	CHECK_EQ(st.maps, st0.maps);
@@ -248,13 +248,13 @@ static void test_timeouts(void)
 		CHECK(swiotlb_is_bounce(dev, slot_addr[s]));
 		uint8_t *b = swiotlb_addr_to_cpu(dev, slot_addr[s]);
 		CHECK(b != NULL);
-		CHECK_EQ(stress_verify(b, SLOT, slot_seed[s]), SLOT);
+		CHECK_EQ(util_verify(b, SLOT, slot_seed[s]), SLOT);
 	}
 	/* One free: a MAY_BLOCK map succeeds at once, without waiting. */
 	free_slot(5);
-	uint64_t waits_before = stress_stats(mem).waits;
+	uint64_t waits_before = util_mem_stats(mem).waits;
 	CHECK_OK(swiotlb_map(dev, buf, 100, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_MAY_BLOCK, &a));
-	CHECK_EQ(stress_stats(mem).waits, waits_before);
+	CHECK_EQ(util_mem_stats(mem).waits, waits_before);
 	CHECK_OK(swiotlb_unmap(dev, a, 100, SWIOTLB_TO_DEVICE, 0));
 	free(buf);
 	free_all_fill();
@@ -265,9 +265,9 @@ static void test_fifo_no_strand(void)
 	fill_pool();
 	struct waiter w1, w2;
 	waiter_start(&w1, 1, 64 * SLOT, 20000); /* 128 KiB: 64 page-aligned slots */
-	stress_sleep_ms(50);
+	util_sleep_ms(50);
 	waiter_start(&w2, 2, SLOT, 20000);      /* 1 slot */
-	stress_sleep_ms(50);
+	util_sleep_ms(50);
 	/* relaxed: snapshots of the flags, nothing is read through them */
 	CHECK(!atomic_load_explicit(&w1.done, memory_order_relaxed) &&
 	      !atomic_load_explicit(&w2.done, memory_order_relaxed));
@@ -275,7 +275,7 @@ static void test_fifo_no_strand(void)
 	/* Enough for W2, not for W1: W2 must keep waiting behind W1. */
 	swiotlb_addr_t last = slot_addr[NSLOTS - 1];
 	free_slot(NSLOTS - 1);
-	stress_sleep_ms(100);
+	util_sleep_ms(100);
 	/* pairs with the (seq_cst) store of done in waiter_main(): rc is read */
 	if (atomic_load_explicit(&w2.done, memory_order_acquire)) {
 		fprintf(stderr, "test_may_block: FIFO violated: W2 (1 slot, second) was served "
@@ -288,7 +288,7 @@ static void test_fifo_no_strand(void)
 	/* Free 0..63 one at a time: only the last free lets W1 fit. */
 	for (int s = 0; s < 64; s++) {
 		free_slot(s);
-		stress_sleep_us(500);
+		util_sleep_us(500);
 		if (s < 63) { /* relaxed: snapshots, nothing read through them */
 			CHECK(!atomic_load_explicit(&w1.done, memory_order_relaxed));
 			CHECK(!atomic_load_explicit(&w2.done, memory_order_relaxed));
@@ -315,12 +315,12 @@ static void test_fifo_no_strand(void)
 static void test_head_timeout(void)
 {
 	fill_pool();
-	struct swiotlb_stats st0 = stress_stats(mem);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
 	struct waiter w1, w2;
 	waiter_start(&w1, 1, 64 * SLOT, 300);   /* gives up after 300 ms */
-	stress_sleep_ms(30);
+	util_sleep_ms(30);
 	waiter_start(&w2, 2, SLOT, 20000);
-	stress_sleep_ms(30);
+	util_sleep_ms(30);
 	free_slot(17); /* fits W2 only */
 	expect_done(&w1, 3000, "W1 deadline");
 	/* relaxed: ordered by expect_done()'s acquire load of done */
@@ -339,7 +339,7 @@ static void test_head_timeout(void)
 	CHECK_OK(pthread_join(w1.th, NULL));
 	free(w1.buf);
 	waiter_finish(&w2);
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.wait_timeouts, st0.wait_timeouts + 1);
 	CHECK_EQ(st.waits, st0.waits + 2);
 	free_all_fill();
@@ -359,7 +359,7 @@ static void check_fifo_prefix(struct waiter *w, int n)
 		for (int j = i + 1; j < n; j++) {
 			if (!atomic_load_explicit(&w[j].done, memory_order_seq_cst))
 				continue;
-			stress_sleep_ms(50); /* w[i] may have been served a moment before w[j] */
+			util_sleep_ms(50); /* w[i] may have been served a moment before w[j] */
 			if (!atomic_load_explicit(&w[i].done, memory_order_seq_cst)) {
 				fprintf(stderr, "test_may_block: FIFO violated: waiter %d (%zu bytes) "
 					"served while earlier waiter %d (%zu bytes) keeps waiting\n",
@@ -375,11 +375,11 @@ static void test_many_waiters(int round, uint64_t seed)
 	static const size_t sizes[NW] = { 5 * SLOT, SLOT, 2 * SLOT, 8 * SLOT,
 					  3 * SLOT - 100, 4 * SLOT, 1000, 6 * SLOT };
 	fill_pool();
-	struct swiotlb_stats st0 = stress_stats(mem);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
 	struct waiter w[NW];
 	for (int i = 0; i < NW; i++) {
 		waiter_start(&w[i], i, sizes[i], 30000);
-		stress_sleep_ms(20); /* arrival order = index */
+		util_sleep_ms(20); /* arrival order = index */
 	}
 	int order[NSLOTS];
 	for (int i = 0; i < NSLOTS; i++)
@@ -387,7 +387,7 @@ static void test_many_waiters(int round, uint64_t seed)
 	if (seed) {
 		uint64_t rs = seed;
 		for (int i = NSLOTS - 1; i > 0; i--) {
-			int j = (int)(stress_rand(&rs) % (uint64_t)(i + 1));
+			int j = (int)(util_rand(&rs) % (uint64_t)(i + 1));
 			int t = order[i];
 			order[i] = order[j];
 			order[j] = t;
@@ -401,7 +401,7 @@ static void test_many_waiters(int round, uint64_t seed)
 		if (all)
 			break;
 		free_slot(order[nfreed]);
-		stress_sleep_us(1000);
+		util_sleep_us(1000);
 		check_fifo_prefix(w, NW);
 	}
 	for (int i = 0; i < NW; i++)
@@ -414,11 +414,11 @@ static void test_many_waiters(int round, uint64_t seed)
 			     atomic_load_explicit(&w[i].t_start, memory_order_relaxed)) / 1e6;
 	for (int i = 0; i < NW; i++)
 		waiter_finish(&w[i]);
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	printf("may_block 5.%d: %d waiters served after %d single-slot frees (%s order), "
 	       "%.1f ms since first arrival; waits +%" PRIu64 " wait_ms +%.1f (measured %.1f)\n",
 	       round, NW, nfreed, seed ? "random" : "ascending",
-	       (stress_now_ns() - first_start) / 1e6, st.waits - st0.waits,
+	       (util_now_ns() - first_start) / 1e6, st.waits - st0.waits,
 	       (st.wait_ns - st0.wait_ns) / 1e6, total_ms);
 	CHECK_EQ(st.waits, st0.waits + NW);
 	CHECK_EQ(st.wait_timeouts, st0.wait_timeouts);
@@ -450,7 +450,7 @@ int main(void)
 	test_many_waiters(2, 0xC0FFEE);
 	test_many_waiters(3, 0xBADC0DE);
 
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	stress_print_stats("may_block end", &st);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);

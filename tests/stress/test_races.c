@@ -12,7 +12,6 @@
 #include <sched.h>
 
 #include "stress.h"
-#include "../check.h"
 
 #define SZ 6000
 
@@ -62,12 +61,12 @@ static void *noise(void *arg)
 	while (!atomic_load_explicit(&stop_noise, memory_order_relaxed)) {
 		swiotlb_addr_t a;
 
-		stress_fill(buf, SZ, 7000 + n);
+		util_fill(buf, SZ, 7000 + n);
 		if (swiotlb_map(dev, buf, SZ, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &a))
 			continue;
-		stress_fill(swiotlb_addr_to_cpu(dev, a), SZ, 9000 + n);
+		util_fill(swiotlb_addr_to_cpu(dev, a), SZ, 9000 + n);
 		CHECK_OK(swiotlb_unmap(dev, a, SZ, SWIOTLB_BIDIRECTIONAL, 0));
-		CHECK_EQ(stress_verify(buf, SZ, 9000 + n), SZ);
+		CHECK_EQ(util_verify(buf, SZ, 9000 + n), SZ);
 		n++;
 	}
 	free(buf);
@@ -96,9 +95,9 @@ int main(void)
 		swiotlb_addr_t a;
 		int r0, r1;
 
-		stress_fill(buf, SZ, 100 + i);
+		util_fill(buf, SZ, 100 + i);
 		CHECK_OK(swiotlb_map(dev, buf, SZ, SWIOTLB_FROM_DEVICE, 0, &a));
-		stress_fill(swiotlb_addr_to_cpu(dev, a), SZ, 5000 + i); /* the device */
+		util_fill(swiotlb_addr_to_cpu(dev, a), SZ, 5000 + i); /* the device */
 		atomic_store_explicit(&target, a, memory_order_relaxed);
 		atomic_store_explicit(&target_attrs, attrs, memory_order_relaxed);
 		atomic_store_explicit(&arrived, 0, memory_order_relaxed);
@@ -115,9 +114,9 @@ int main(void)
 			return 1;
 		}
 		if (attrs) {
-			CHECK_EQ(stress_verify(buf, SZ, 100 + i), SZ); /* nothing copied */
+			CHECK_EQ(util_verify(buf, SZ, 100 + i), SZ); /* nothing copied */
 		} else {
-			CHECK_EQ(stress_verify(buf, SZ, 5000 + i), SZ); /* the device's bytes */
+			CHECK_EQ(util_verify(buf, SZ, 5000 + i), SZ); /* the device's bytes */
 			ok_copy++;
 		}
 	}
@@ -126,10 +125,10 @@ int main(void)
 	CHECK_OK(pthread_join(r[0], NULL));
 	CHECK_OK(pthread_join(r[1], NULL));
 	CHECK_OK(pthread_join(nz, NULL));
-	struct swiotlb_stats st = stress_stats(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
-	CHECK_EQ(stress_dev_stats(dev).mappings, 0);
+	CHECK_EQ(util_dev_stats(dev).mappings, 0);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	CHECK_OK(swiotlb_mem_destroy(mem));
 	free(buf);

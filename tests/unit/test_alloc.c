@@ -2,7 +2,7 @@
 /* Coherent allocations: page aligned, zeroed (even over dirty slots), the
  * device address translates back to the pointer, they count as used slots
  * and coherent_allocs, swiotlb_free gives them back, bad frees -EINVAL. */
-#include "util.h"
+#include "unit.h"
 
 int main(void)
 {
@@ -33,7 +33,7 @@ int main(void)
 	CHECK(swiotlb_is_bounce(dev, a));
 	for (size_t i = 0; i < 8192; i++) /* the whole rounded-up size */
 		CHECK_EQ(p[i], 0);
-	struct swiotlb_stats st = stats_of(e.mem);
+	struct swiotlb_stats st = util_mem_stats(e.mem);
 	CHECK_EQ(st.used_slots, 1 + 4);
 	CHECK_EQ(st.coherent_allocs, 1);
 	CHECK_EQ(st.mappings, 1); /* a coherent allocation is not a mapping */
@@ -46,30 +46,30 @@ int main(void)
 	CHECK(b >= a + 8192 || b + 4096 <= a);
 	for (size_t i = 0; i < 4096; i++)
 		CHECK_EQ(q[i], 0);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 4 + 2);
-	CHECK_EQ(stats_of(e.mem).coherent_allocs, 2);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 4 + 2);
+	CHECK_EQ(util_mem_stats(e.mem).coherent_allocs, 2);
 
 	/* bad frees change nothing */
-	st = stats_of(e.mem);
+	st = util_mem_stats(e.mem);
 	CHECK_EQ(swiotlb_free(dev, p, 5000, b), -EINVAL);
 	CHECK_EQ(swiotlb_free(dev, q, 4096, a), -EINVAL);
 	CHECK_EQ(swiotlb_free(dev, p + 4096, 4096, a + 4096), -EINVAL);
 	CHECK_EQ(swiotlb_free(dev, p, 16384, a), -EINVAL);
 	CHECK_EQ(swiotlb_free(dev, src, 4096, (swiotlb_addr_t)(uintptr_t)src), -EINVAL);
 	CHECK_EQ(swiotlb_free(dev, swiotlb_addr_to_cpu(dev, one), 1, one), -EINVAL);
-	struct swiotlb_stats st2 = stats_of(e.mem);
+	struct swiotlb_stats st2 = util_mem_stats(e.mem);
 	CHECK_EQ(st2.used_slots, st.used_slots);
 	CHECK_EQ(st2.coherent_allocs, st.coherent_allocs);
 	CHECK_EQ(st2.mappings, st.mappings);
 	CHECK_EQ(p[0], 0x55); /* not zeroed / not released */
 
 	CHECK_OK(swiotlb_free(dev, p, 5000, a));
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 2);
-	CHECK_EQ(stats_of(e.mem).coherent_allocs, 1);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 2);
+	CHECK_EQ(util_mem_stats(e.mem).coherent_allocs, 1);
 	CHECK_EQ(swiotlb_free(dev, p, 5000, a), -EINVAL); /* double free */
 	CHECK_OK(swiotlb_free(dev, q, 4096, b));
 	CHECK_OK(swiotlb_unmap(dev, one, 1, SWIOTLB_TO_DEVICE, 0));
-	st = stats_of(e.mem);
+	st = util_mem_stats(e.mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.coherent_allocs, 0);
 	CHECK_EQ(st.mappings, 0);
@@ -80,7 +80,7 @@ int main(void)
 	CHECK_EQ(a, FIX_DEVBASE);
 	for (size_t i = 0; i < 256 * KIB; i++)
 		CHECK_EQ(r[i], 0);
-	CHECK_EQ(stats_of(e.mem).used_slots, 128);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 128);
 	/* the pool is full: alloc fails with ENOSPC, a map with -ENOSPC */
 	errno = 0;
 	CHECK(swiotlb_alloc(dev, 1, &b) == NULL);
@@ -93,7 +93,7 @@ int main(void)
 	CHECK_EQ(a & 4095, 0);
 	for (size_t i = 0; i < 4096; i++)
 		CHECK_EQ(r[i], 0);
-	CHECK_EQ(stats_of(e.mem).used_slots, 2);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 2);
 	CHECK_OK(swiotlb_free(dev, r, 1, a));
 
 	/* size limits */
@@ -109,7 +109,7 @@ int main(void)
 	CHECK(r != NULL);
 	CHECK_EQ(swiotlb_dev_destroy(dev), -EBUSY);
 	CHECK_OK(swiotlb_free(dev, r, 4096, a));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);

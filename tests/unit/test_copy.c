@@ -3,7 +3,7 @@
  * copies back (FROM_DEVICE/BIDIRECTIONAL, not with SKIP_CPU_SYNC), syncs in
  * each direction, full and partial (sub-ranges at offsets), and never a
  * byte outside the mapping. */
-#include "util.h"
+#include "unit.h"
 
 #define N 10000
 #define GUARD 8192
@@ -36,12 +36,12 @@ static void device_write(struct ctx *c, swiotlb_addr_t a, size_t n, uint32_t see
 	size_t tail = round_up_sz((a & (SWIOTLB_SLOT_SIZE - 1)) + n, SWIOTLB_SLOT_SIZE) - head - n;
 	memset(b - head, 0xEE, head);
 	memset(b + n, 0xEE, tail);
-	fill(b, n, seed);
+	util_fill(b, n, seed);
 }
 
 static void reset(struct ctx *c, uint32_t seed)
 {
-	fill(c->buf, c->len, seed);
+	util_fill(c->buf, c->len, seed);
 	memcpy(c->exp, c->buf, c->len);
 }
 
@@ -51,25 +51,25 @@ static void t_map_unmap(struct ctx *c, enum swiotlb_dir d, unsigned attrs)
 	uint8_t *orig = orig_of(c);
 	reset(c, 100 + d);
 	swiotlb_addr_t a = 0;
-	struct swiotlb_stats st0 = stats_of(c->mem);
+	struct swiotlb_stats st0 = util_mem_stats(c->mem);
 	CHECK_OK(swiotlb_map(c->dev, orig, N, d, 0, &a));
 	CHECK(swiotlb_is_bounce(c->dev, a));
 	CHECK(a != (swiotlb_addr_t)(uintptr_t)orig);
 	/* copied in for every direction, FROM_DEVICE included */
 	CHECK_MEM(swiotlb_addr_to_cpu(c->dev, a), orig, N);
-	CHECK_EQ(stats_of(c->mem).bytes_to_device - st0.bytes_to_device, N);
+	CHECK_EQ(util_mem_stats(c->mem).bytes_to_device - st0.bytes_to_device, N);
 	CHECK_MEM(c->buf, c->exp, c->len);
 	device_write(c, a, N, 200 + d);
 	CHECK_MEM(c->buf, c->exp, c->len); /* nothing reaches the CPU yet */
 	CHECK_OK(swiotlb_unmap(c->dev, a, N, d, attrs));
 	if (copies_back(d) && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC)) {
-		fill(c->exp + GUARD + c->off, N, 200 + d);
-		CHECK_EQ(stats_of(c->mem).bytes_from_device - st0.bytes_from_device, N);
+		util_fill(c->exp + GUARD + c->off, N, 200 + d);
+		CHECK_EQ(util_mem_stats(c->mem).bytes_from_device - st0.bytes_from_device, N);
 	} else {
-		CHECK_EQ(stats_of(c->mem).bytes_from_device, st0.bytes_from_device);
+		CHECK_EQ(util_mem_stats(c->mem).bytes_from_device, st0.bytes_from_device);
 	}
 	CHECK_MEM(c->buf, c->exp, c->len);
-	CHECK_EQ(stats_of(c->mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(c->mem).used_slots, 0);
 }
 
 struct range { size_t at, len; };
@@ -88,14 +88,14 @@ static void t_sync_for_cpu(struct ctx *c, enum swiotlb_dir d)
 		swiotlb_addr_t a = 0;
 		CHECK_OK(swiotlb_map(c->dev, orig, N, d, 0, &a));
 		device_write(c, a, N, 400 + (uint32_t)r);
-		struct swiotlb_stats st0 = stats_of(c->mem);
+		struct swiotlb_stats st0 = util_mem_stats(c->mem);
 		CHECK_OK(swiotlb_sync_for_cpu(c->dev, a + ranges[r].at, ranges[r].len, d));
 		if (copies_back(d)) {
 			for (size_t i = 0; i < ranges[r].len; i++)
-				c->exp[GUARD + c->off + ranges[r].at + i] = pat(400 + (uint32_t)r, ranges[r].at + i);
-			CHECK_EQ(stats_of(c->mem).bytes_from_device - st0.bytes_from_device, ranges[r].len);
+				c->exp[GUARD + c->off + ranges[r].at + i] = util_pat(400 + (uint32_t)r, ranges[r].at + i);
+			CHECK_EQ(util_mem_stats(c->mem).bytes_from_device - st0.bytes_from_device, ranges[r].len);
 		} else {
-			CHECK_EQ(stats_of(c->mem).bytes_from_device, st0.bytes_from_device);
+			CHECK_EQ(util_mem_stats(c->mem).bytes_from_device, st0.bytes_from_device);
 		}
 		CHECK_MEM(c->buf, c->exp, c->len);
 		/* the bounce buffer is not modified by sync_for_cpu */
@@ -117,15 +117,15 @@ static void t_sync_for_device(struct ctx *c, enum swiotlb_dir d)
 		CHECK_OK(swiotlb_map(c->dev, orig, N, d, 0, &a));
 		memcpy(bexp, orig, N);
 		/* the CPU rewrites the whole original */
-		fill(orig, N, 600 + (uint32_t)r);
+		util_fill(orig, N, 600 + (uint32_t)r);
 		memcpy(c->exp, c->buf, c->len);
-		struct swiotlb_stats st0 = stats_of(c->mem);
+		struct swiotlb_stats st0 = util_mem_stats(c->mem);
 		CHECK_OK(swiotlb_sync_for_device(c->dev, a + ranges[r].at, ranges[r].len, d));
 		if (copies_out(d)) {
 			memcpy(bexp + ranges[r].at, orig + ranges[r].at, ranges[r].len);
-			CHECK_EQ(stats_of(c->mem).bytes_to_device - st0.bytes_to_device, ranges[r].len);
+			CHECK_EQ(util_mem_stats(c->mem).bytes_to_device - st0.bytes_to_device, ranges[r].len);
 		} else {
-			CHECK_EQ(stats_of(c->mem).bytes_to_device, st0.bytes_to_device);
+			CHECK_EQ(util_mem_stats(c->mem).bytes_to_device, st0.bytes_to_device);
 		}
 		CHECK_MEM(swiotlb_addr_to_cpu(c->dev, a), bexp, N);
 		CHECK_MEM(c->buf, c->exp, c->len); /* CPU side unchanged */
@@ -144,13 +144,13 @@ static void t_sync_sequence(struct ctx *c, enum swiotlb_dir d)
 	CHECK_OK(swiotlb_map(c->dev, orig, N, d, 0, &a));
 	uint8_t *b = swiotlb_addr_to_cpu(c->dev, a);
 	/* device writes [100, 300) and syncs it to the CPU */
-	fill(b + 100, 200, 701);
+	util_fill(b + 100, 200, 701);
 	CHECK_OK(swiotlb_sync_for_cpu(c->dev, a + 100, 200, d));
 	if (copies_back(d))
 		memcpy(c->exp + GUARD + c->off + 100, b + 100, 200);
 	CHECK_MEM(c->buf, c->exp, c->len);
 	/* CPU writes [5000, 5100) and syncs it to the device */
-	fill(orig + 5000, 100, 702);
+	util_fill(orig + 5000, 100, 702);
 	memcpy(c->exp + GUARD + c->off + 5000, orig + 5000, 100);
 	uint8_t before[100];
 	memcpy(before, b + 5000, 100);
@@ -187,7 +187,7 @@ static void run(uint32_t min_align_mask, size_t off)
 		t_sync_for_device(&c, dirs[i]);
 		t_sync_sequence(&c, dirs[i]);
 	}
-	struct swiotlb_stats st = stats_of(c.mem);
+	struct swiotlb_stats st = util_mem_stats(c.mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	free(c.buf);

@@ -19,7 +19,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "util.h"
+#include "unit.h"
 
 #define ROUNDS 4
 #define PER_ROUND 2000
@@ -149,11 +149,11 @@ int main(void)
 			CHECK_EQ(atomic_load_explicit(&ring[k], memory_order_relaxed), 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	struct swiotlb_stats st = stats_of(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	CHECK_EQ(st.maps, ROUNDS * PER_ROUND);
-	struct swiotlb_dev_stats ds = dstats_of(dev);
+	struct swiotlb_dev_stats ds = util_dev_stats(dev);
 	CHECK_EQ(ds.maps, ROUNDS * PER_ROUND);
 	CHECK_EQ(ds.unmaps, ROUNDS * PER_ROUND);
 	CHECK_EQ(ds.mappings, 0);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every error path: the right code, and nothing changed (stats identical,
  * original buffers untouched, the pool still maps). */
-#include "util.h"
+#include "unit.h"
 
 static struct swiotlb_mem *mem;
 static struct swiotlb_dev *dev;
@@ -20,17 +20,17 @@ static void same_stats(const struct swiotlb_stats *a, const struct swiotlb_stats
 /* Stats identical to *snap, then a probe map/unmap works; re-snapshot. */
 static void intact_(struct swiotlb_stats *snap, int line)
 {
-	struct swiotlb_stats now = stats_of(mem);
+	struct swiotlb_stats now = util_mem_stats(mem);
 	same_stats(snap, &now, line);
 	swiotlb_addr_t a = 0;
-	fill(probe_buf, 3000, 77);
+	util_fill(probe_buf, 3000, 77);
 	if (swiotlb_map(dev, probe_buf, 3000, SWIOTLB_BIDIRECTIONAL, 0, &a) != 0) {
 		fprintf(stderr, "test_errors.c:%d: probe map failed\n", line);
 		exit(1);
 	}
 	CHECK_PAT(swiotlb_addr_to_cpu(dev, a), 3000, 77);
 	CHECK_OK(swiotlb_unmap(dev, a, 3000, SWIOTLB_BIDIRECTIONAL, 0));
-	*snap = stats_of(mem);
+	*snap = util_mem_stats(mem);
 	CHECK_EQ(snap->used_slots, now.used_slots);
 	CHECK_EQ(snap->mappings, now.mappings);
 }
@@ -41,7 +41,7 @@ static void test_map_args(void)
 {
 	uint8_t buf[8192];
 	swiotlb_addr_t a = 0x77;
-	struct swiotlb_stats s = stats_of(mem);
+	struct swiotlb_stats s = util_mem_stats(mem);
 
 	CHECK_EQ(swiotlb_map(NULL, buf, 10, SWIOTLB_TO_DEVICE, 0, &a), -EINVAL);
 	INTACT(&s);
@@ -65,14 +65,14 @@ static void test_map_args(void)
 	CHECK_EQ(swiotlb_max_mapping_size(dev), 256 * KIB);
 	uint8_t *big = aligned_alloc(4096, 512 * KIB);
 	CHECK(big != NULL);
-	fill(big, 512 * KIB, 3);
+	util_fill(big, 512 * KIB, 3);
 	CHECK_EQ(swiotlb_map(dev, big, 256 * KIB + 1, SWIOTLB_TO_DEVICE, 0, &a), -E2BIG);
 	INTACT(&s);
 	CHECK_EQ(swiotlb_map(dev, big, 512 * KIB, SWIOTLB_BIDIRECTIONAL, 0, &a), -E2BIG);
 	INTACT(&s);
 	CHECK_OK(swiotlb_map(dev, big, 256 * KIB, SWIOTLB_TO_DEVICE, 0, &a));
 	CHECK_OK(swiotlb_unmap(dev, a, 256 * KIB, SWIOTLB_TO_DEVICE, 0));
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 
 	/* NVMe device: 252 KiB */
 	struct swiotlb_dev *nvme = dev_new(mem, "nvme", 4095, 0);
@@ -84,7 +84,7 @@ static void test_map_args(void)
 	CHECK_EQ(a & 4095, 4095);
 	CHECK_MEM(swiotlb_addr_to_cpu(nvme, a), big + 4095, 252 * KIB);
 	CHECK_OK(swiotlb_unmap(nvme, a, 252 * KIB, SWIOTLB_TO_DEVICE, 0));
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 
 	/* map_align: the mask must be 2^n - 1 below the segment size */
 	CHECK_EQ(swiotlb_map_align(nvme, big, 10, SWIOTLB_TO_DEVICE, 0, 3000, &a), -EINVAL);
@@ -98,7 +98,7 @@ static void test_map_args(void)
 	CHECK_OK(swiotlb_map_align(nvme, big, 10, SWIOTLB_TO_DEVICE, 0, 65535, &a));
 	CHECK_EQ(a & 65535, 0);
 	CHECK_OK(swiotlb_unmap(nvme, a, 10, SWIOTLB_TO_DEVICE, 0));
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 	CHECK_OK(swiotlb_dev_destroy(nvme));
 	free(big);
 }
@@ -109,13 +109,13 @@ static void test_unmap_args(void)
 	uint8_t *buf = aligned_alloc(4096, 16384);
 	CHECK(buf != NULL);
 	uint8_t *orig = buf + 4096;
-	fill(buf, 16384, 5);
+	util_fill(buf, 16384, 5);
 	swiotlb_addr_t a;
 	CHECK_OK(swiotlb_map(dev, orig, SZ, SWIOTLB_FROM_DEVICE, 0, &a));
 	/* the device writes: a wrongly accepted unmap would copy this back */
-	fill(swiotlb_addr_to_cpu(dev, a), SZ, 6);
-	struct swiotlb_stats s = stats_of(mem);
-	struct swiotlb_dev_stats ds = dstats_of(dev);
+	util_fill(swiotlb_addr_to_cpu(dev, a), SZ, 6);
+	struct swiotlb_stats s = util_mem_stats(mem);
+	struct swiotlb_dev_stats ds = util_dev_stats(dev);
 
 	EINVAL_ON_DEV(swiotlb_unmap(dev, a + 2048, SZ, SWIOTLB_FROM_DEVICE, 0));     /* inside */
 	EINVAL_ON_DEV(swiotlb_unmap(dev, a + 2048, SZ - 2048, SWIOTLB_FROM_DEVICE, 0));
@@ -150,11 +150,11 @@ static void test_unmap_args(void)
 	CHECK_EQ(swiotlb_unmap(NULL, a, SZ, SWIOTLB_FROM_DEVICE, 0), -EINVAL);
 	CHECK_EQ(swiotlb_sync_for_cpu(NULL, a, SZ, SWIOTLB_FROM_DEVICE), -EINVAL);
 
-	struct swiotlb_stats s2 = stats_of(mem);
+	struct swiotlb_stats s2 = util_mem_stats(mem);
 	same_stats(&s, &s2, __LINE__);
 	CHECK_PAT(buf, 16384, 5);                           /* nothing copied back */
 	CHECK_PAT(swiotlb_addr_to_cpu(dev, a), SZ, 6);      /* bounce intact */
-	struct swiotlb_dev_stats ds2 = dstats_of(dev);
+	struct swiotlb_dev_stats ds2 = util_dev_stats(dev);
 	CHECK_EQ(ds2.mappings, ds.mappings);
 	CHECK_EQ(ds2.unmaps, ds.unmaps);
 
@@ -163,7 +163,7 @@ static void test_unmap_args(void)
 	EINVAL_ON_DEV(swiotlb_unmap(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE, 0));
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, (swiotlb_addr_t)(uintptr_t)buf, 100, SWIOTLB_FROM_DEVICE));
 	CHECK_PAT(buf, 16384, 5);
-	s2 = stats_of(mem);
+	s2 = util_mem_stats(mem);
 	same_stats(&s, &s2, __LINE__);
 	/* for a device that maps directly, a direct address is a no-op */
 	struct swiotlb_dev_config dc = { .name = "direct" };
@@ -176,15 +176,15 @@ static void test_unmap_args(void)
 	CHECK_OK(swiotlb_sync_for_cpu(ddev, da, 100, SWIOTLB_FROM_DEVICE));
 	CHECK_OK(swiotlb_dev_destroy(ddev));
 	CHECK_PAT(buf, 16384, 5);
-	s2 = stats_of(mem);
+	s2 = util_mem_stats(mem);
 	same_stats(&s, &s2, __LINE__);
 
 	/* the right unmap works and copies back */
 	CHECK_OK(swiotlb_unmap(dev, a, SZ, SWIOTLB_FROM_DEVICE, 0));
 	CHECK_PAT(orig, SZ, 6);
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 	/* double unmap */
-	fill(orig, SZ, 7);
+	util_fill(orig, SZ, 7);
 	EINVAL_ON_DEV(swiotlb_unmap(dev, a, SZ, SWIOTLB_FROM_DEVICE, 0));
 	INTACT(&s);
 	EINVAL_ON_DEV(swiotlb_sync_for_cpu(dev, a, SZ, SWIOTLB_FROM_DEVICE));
@@ -195,7 +195,7 @@ static void test_unmap_args(void)
 
 static void test_free_args(void)
 {
-	struct swiotlb_stats s = stats_of(mem);
+	struct swiotlb_stats s = util_mem_stats(mem);
 	swiotlb_addr_t a = 0, m = 0;
 	errno = 0;
 	CHECK(swiotlb_alloc(dev, 0, &a) == NULL);
@@ -215,7 +215,7 @@ static void test_free_args(void)
 
 	uint8_t *p = swiotlb_alloc(dev, 6000, &a);
 	CHECK(p != NULL);
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 	CHECK_EQ(s.coherent_allocs, 1);
 	EINVAL_ON_DEV(swiotlb_free(dev, p + 4096, 6000, a + 4096));
 	EINVAL_ON_DEV(swiotlb_free(dev, p, 6000, a + 4096));
@@ -227,21 +227,21 @@ static void test_free_args(void)
 	/* a streaming mapping is not a coherent allocation, and vice versa */
 	uint8_t *pg = aligned_alloc(4096, 4096);
 	CHECK(pg != NULL);
-	fill(pg, 4096, 8);
+	util_fill(pg, 4096, 8);
 	CHECK_OK(swiotlb_map(dev, pg, 4096, SWIOTLB_TO_DEVICE, 0, &m));
-	struct swiotlb_stats s1 = stats_of(mem);
+	struct swiotlb_stats s1 = util_mem_stats(mem);
 	EINVAL_ON_DEV(swiotlb_free(dev, swiotlb_addr_to_cpu(dev, m), 4096, m));
 	EINVAL_ON_DEV(swiotlb_unmap(dev, a, 6000, SWIOTLB_BIDIRECTIONAL, 0));
-	struct swiotlb_stats s2 = stats_of(mem);
+	struct swiotlb_stats s2 = util_mem_stats(mem);
 	same_stats(&s1, &s2, __LINE__);
 	CHECK_OK(swiotlb_unmap(dev, m, 4096, SWIOTLB_TO_DEVICE, 0));
 	free(pg);
-	s2 = stats_of(mem);
+	s2 = util_mem_stats(mem);
 	CHECK_EQ(s2.coherent_allocs, 1);
 	CHECK_EQ(s2.used_slots, s.used_slots);
 	memset(p, 0xab, 6000); /* still ours */
 	CHECK_OK(swiotlb_free(dev, p, 6000, a));
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 	CHECK_EQ(s.coherent_allocs, 0);
 	EINVAL_ON_DEV(swiotlb_free(dev, p, 6000, a)); /* double free */
 	INTACT(&s);
@@ -249,16 +249,16 @@ static void test_free_args(void)
 
 static void test_destroy_busy(void)
 {
-	struct swiotlb_stats s = stats_of(mem);
+	struct swiotlb_stats s = util_mem_stats(mem);
 	uint8_t buf[3000];
-	fill(buf, sizeof(buf), 9);
+	util_fill(buf, sizeof(buf), 9);
 	struct swiotlb_dev *d2 = dev_new(mem, "busy", 0, 0);
 	swiotlb_addr_t a;
 	CHECK_OK(swiotlb_map(d2, buf, sizeof(buf), SWIOTLB_BIDIRECTIONAL, 0, &a));
 	CHECK_EQ(swiotlb_dev_destroy(d2), -EBUSY);
 	/* still usable */
 	CHECK_PAT(swiotlb_addr_to_cpu(d2, a), sizeof(buf), 9);
-	fill(swiotlb_addr_to_cpu(d2, a), sizeof(buf), 10);
+	util_fill(swiotlb_addr_to_cpu(d2, a), sizeof(buf), 10);
 	swiotlb_addr_t b;
 	CHECK_OK(swiotlb_map(d2, buf, 10, SWIOTLB_TO_DEVICE, 0, &b));
 	CHECK_OK(swiotlb_unmap(d2, b, 10, SWIOTLB_TO_DEVICE, 0));
@@ -276,7 +276,7 @@ static void test_destroy_busy(void)
 	/* mem_destroy with devices attached */
 	CHECK_EQ(swiotlb_mem_destroy(mem), -EBUSY);
 	CHECK_EQ(swiotlb_mem_destroy(NULL), -EINVAL);
-	struct swiotlb_stats now = stats_of(mem);
+	struct swiotlb_stats now = util_mem_stats(mem);
 	CHECK_EQ(now.used_slots, s.used_slots);
 	CHECK_EQ(now.mappings, s.mappings);
 	s = now;
@@ -344,8 +344,8 @@ int main(void)
 	test_destroy_busy();
 	test_create_args();
 	/* last: every -EINVAL on dev was counted once (per call: test_stats) */
-	CHECK_EQ(dstats_of(dev).errors, dev_einval);
-	struct swiotlb_stats st = stats_of(mem);
+	CHECK_EQ(util_dev_stats(dev).errors, dev_einval);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 0);
 	CHECK_EQ(st.mappings, 0);
 	CHECK_EQ(st.failed_maps, 0);

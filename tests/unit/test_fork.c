@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "unit.h"
 
 static int child_work(struct swiotlb_dev *dev, uint8_t *buf)
 {
@@ -16,17 +16,17 @@ static int child_work(struct swiotlb_dev *dev, uint8_t *buf)
 	/* more than the pool holds: the child has no growth thread, the
 	 * overflow goes to transient pools */
 	for (int i = 0; i < 64; i++) {
-		fill(buf + i * 8192, 8192, 300 + i);
+		util_fill(buf + i * 8192, 8192, 300 + i);
 		if (swiotlb_map(dev, buf + i * 8192, 8192, SWIOTLB_BIDIRECTIONAL, 0, &a[i]))
 			return 10;
-		if (check_pat(swiotlb_addr_to_cpu(dev, a[i]), 8192, 300 + i) != (size_t)-1)
+		if (util_verify(swiotlb_addr_to_cpu(dev, a[i]), 8192, 300 + i) != 8192)
 			return 11;
 	}
 	for (int i = 0; i < 64; i++) {
-		fill(swiotlb_addr_to_cpu(dev, a[i]), 8192, 900 + i); /* the "device" */
+		util_fill(swiotlb_addr_to_cpu(dev, a[i]), 8192, 900 + i); /* the "device" */
 		if (swiotlb_unmap(dev, a[i], 8192, SWIOTLB_BIDIRECTIONAL, 0))
 			return 12;
-		if (check_pat(buf + i * 8192, 8192, 900 + i) != (size_t)-1)
+		if (util_verify(buf + i * 8192, 8192, 900 + i) != 8192)
 			return 13;
 	}
 	return 0;
@@ -71,7 +71,7 @@ static void test_fork_while_busy(void)
 	CHECK_OK(swiotlb_map(other, big, sizeof(big) - 8192, SWIOTLB_TO_DEVICE, 0, &hold));
 	CHECK_OK(swiotlb_map(other, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &t));
 	CHECK_OK(swiotlb_map(other, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &t2));
-	CHECK_EQ(stats_of(mem).transient_pools, 1);
+	CHECK_EQ(util_mem_stats(mem).transient_pools, 1);
 	CHECK_OK(swiotlb_unmap(other, t2, sizeof(small), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(other, t, sizeof(small), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(other, hold, sizeof(big) - 8192, SWIOTLB_TO_DEVICE, 0));
@@ -87,7 +87,7 @@ static void test_fork_while_busy(void)
 			uint8_t b[4096];
 			swiotlb_addr_t a;
 
-			fill(b, sizeof(b), 7);
+			util_fill(b, sizeof(b), 7);
 			if (swiotlb_map(other, b, sizeof(b), SWIOTLB_BIDIRECTIONAL, 0, &a) ||
 			    swiotlb_unmap(other, a, sizeof(b), SWIOTLB_BIDIRECTIONAL, 0))
 				_exit(20);
@@ -137,7 +137,7 @@ int main(void)
 	CHECK(mem && buf);
 	dev = swiotlb_dev_create(mem, &dc);
 	CHECK(dev);
-	fill(buf, 4096, 1);
+	util_fill(buf, 4096, 1);
 	CHECK_OK(swiotlb_map(dev, buf, 4096, SWIOTLB_TO_DEVICE, 0, &a)); /* live across fork */
 
 	pid = fork();
@@ -149,7 +149,7 @@ int main(void)
 	CHECK_EQ(WEXITSTATUS(status), 0);
 
 	/* the parent's mapping and memory are untouched by the child */
-	CHECK_EQ(check_pat(swiotlb_addr_to_cpu(dev, a), 4096, 1), (size_t)-1);
+	CHECK_PAT(swiotlb_addr_to_cpu(dev, a), 4096, 1);
 	CHECK_OK(swiotlb_unmap(dev, a, 4096, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(child_work(dev, buf)); /* and the parent still grows */
 	CHECK_OK(swiotlb_dev_destroy(dev));

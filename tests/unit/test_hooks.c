@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "unit.h"
 
 struct hook_log {
 	pthread_mutex_t lock;
@@ -83,7 +83,7 @@ static void test_lifecycle(void)
 	h.probe = dev;
 	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
 	/* the shared pool is full: a transient pool, shown to the hook first */
-	fill(small, sizeof(small), 3);
+	util_fill(small, sizeof(small), 3);
 	CHECK_OK(swiotlb_map(dev, small, sizeof(small), SWIOTLB_BIDIRECTIONAL, 0, &a));
 	CHECK_EQ(h.added[SWIOTLB_POOL_TRANSIENT], 1);
 	CHECK_PAT(swiotlb_addr_to_cpu(dev, a), sizeof(small), 3);
@@ -91,12 +91,12 @@ static void test_lifecycle(void)
 	wait_removed(&h, SWIOTLB_POOL_TRANSIENT, 1);
 	/* growth was asked for: a grown pool, shown first, then shrunk when
 	 * idle and removed */
-	for (int i = 0; i < 200 && stats_of(mem).grows == 0; i++)
+	for (int i = 0; i < 200 && util_mem_stats(mem).grows == 0; i++)
 		usleep(10 * 1000);
-	CHECK_EQ(stats_of(mem).grows, 1);
+	CHECK_EQ(util_mem_stats(mem).grows, 1);
 	CHECK_EQ(h.added[SWIOTLB_POOL_GROWN], 1);
 	wait_removed(&h, SWIOTLB_POOL_GROWN, 1);
-	CHECK_EQ(stats_of(mem).shrinks, 1);
+	CHECK_EQ(util_mem_stats(mem).shrinks, 1);
 	CHECK_EQ(h.seen_before_publish, 0);
 	CHECK_OK(swiotlb_unmap(dev, hold, sizeof(big), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_dev_destroy(dev));
@@ -117,11 +117,11 @@ static void test_refusal(void)
 	CHECK(mem != NULL);
 	dev = dev_new(mem, "refused", 0, 0);
 	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
-	fill(small, sizeof(small), 9);
+	util_fill(small, sizeof(small), 9);
 	CHECK_EQ(swiotlb_map(dev, small, sizeof(small), SWIOTLB_FROM_DEVICE,
 			     SWIOTLB_ATTR_NO_WARN, &a), -ENOSPC);
 	CHECK_PAT(small, sizeof(small), 9);
-	s = stats_of(mem);
+	s = util_mem_stats(mem);
 	CHECK_EQ(s.transient_pools, 0);
 	CHECK_EQ(s.failed_maps, 1);
 	CHECK_EQ(h.removed[SWIOTLB_POOL_TRANSIENT], 0); /* never accepted */
@@ -137,10 +137,10 @@ static void test_refusal(void)
 	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
 	h.refuse_kind = SWIOTLB_POOL_GROWN;
 	CHECK_EQ(swiotlb_map(dev, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &a), 0);
-	for (int i = 0; i < 200 && stats_of(mem).growth_failures == 0; i++)
+	for (int i = 0; i < 200 && util_mem_stats(mem).growth_failures == 0; i++)
 		usleep(10 * 1000);
-	CHECK(stats_of(mem).growth_failures >= 1);
-	CHECK_EQ(stats_of(mem).grows, 0);
+	CHECK(util_mem_stats(mem).growth_failures >= 1);
+	CHECK_EQ(util_mem_stats(mem).grows, 0);
 	CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, hold, sizeof(big), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_dev_destroy(dev));
@@ -172,7 +172,7 @@ static void test_max_pools(void)
 		    h.removed[2];
 	pthread_mutex_unlock(&h.lock);
 	CHECK(alive <= 2);
-	CHECK_EQ(stats_of(mem).pools + stats_of(mem).transient_pools <= 2, 1);
+	CHECK_EQ(util_mem_stats(mem).pools + util_mem_stats(mem).transient_pools <= 2, 1);
 	if (ok1 == 0)
 		CHECK_OK(swiotlb_unmap(dev, a1, sizeof(s1), SWIOTLB_TO_DEVICE, 0));
 	if (ok2 == 0)

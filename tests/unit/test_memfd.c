@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "unit.h"
 
 #define BASE 0x100000000ull
 #define PG ((size_t)4096)
@@ -115,9 +115,9 @@ static void test_fd(void)
 	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	second = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(second != MAP_FAILED);
-	fill(cpu, 16 * PG, 11);
+	util_fill(cpu, 16 * PG, 11);
 	CHECK_PAT(second, 16 * PG, 11);
-	fill(second + PG, PG, 12); /* and the other way round */
+	util_fill(second + PG, PG, 12); /* and the other way round */
 	CHECK_PAT(cpu + PG, PG, 12);
 	munmap(second, 16 * PG);
 	p->free(p->ctx, cpu, a, 16 * PG);
@@ -142,7 +142,7 @@ static void test_mem(void)
 	CHECK(mem);
 	dev = swiotlb_dev_create(mem, &dc);
 	CHECK(dev);
-	fill(buf, sizeof(buf), 5);
+	util_fill(buf, sizeof(buf), 5);
 	CHECK_OK(swiotlb_map(dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE, 0, &a));
 	CHECK(a >= BASE && a + sizeof(buf) <= BASE + MIB);
 	view = swiotlb_addr_to_cpu(dev, a);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* swiotlb_strerror for every code the API returns, swiotlb_max_mapping_size
  * for several min_align_masks (and that it is really the limit), names. */
-#include "util.h"
+#include "unit.h"
 
 static void test_strerror(void)
 {
@@ -32,7 +32,7 @@ static void test_max_mapping(void)
 	};
 	uint8_t *buf = aligned_alloc(65536, 512 * KIB);
 	CHECK(buf != NULL);
-	fill(buf, 512 * KIB, 3);
+	util_fill(buf, 512 * KIB, 3);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct swiotlb_dev *d = dev_new(mem, "m", t[i].mask, 0);
 		CHECK_EQ(swiotlb_max_mapping_size(d), t[i].max);
@@ -46,7 +46,7 @@ static void test_max_mapping(void)
 		CHECK_OK(swiotlb_unmap(d, a, t[i].max, SWIOTLB_TO_DEVICE, 0));
 		CHECK_OK(swiotlb_dev_destroy(d));
 	}
-	CHECK_EQ(stats_of(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
 	free(buf);
 	CHECK_OK(swiotlb_mem_destroy(mem));
 }

@@ -6,7 +6,7 @@
  * provider sees the documented alloc/free calls. */
 #include <sys/mman.h>
 
-#include "util.h"
+#include "unit.h"
 
 #define FOUR_G ((uint64_t)1 << 32)
 
@@ -47,13 +47,13 @@ static void test_limit_4g(void)
 	mc.limit = 0xffffffff;
 	struct swiotlb_mem *mem = swiotlb_mem_create(&mc);
 	CHECK(mem != NULL);
-	CHECK_EQ(stats_of(mem).total_slots, 512);
+	CHECK_EQ(util_mem_stats(mem).total_slots, 512);
 
 	/* every slot of the pool is below 4 GiB: fill it completely */
 	struct swiotlb_dev *fb = dev_new(mem, "force", 0, 0);
 	uint8_t *src = aligned_alloc(4096, 256 * KIB);
 	CHECK(src != NULL);
-	fill(src, 256 * KIB, 1);
+	util_fill(src, 256 * KIB, 1);
 	swiotlb_addr_t a[4];
 	for (int i = 0; i < 4; i++) {
 		a[i] = map_ok(fb, src, 256 * KIB, SWIOTLB_TO_DEVICE);
@@ -62,7 +62,7 @@ static void test_limit_4g(void)
 		CHECK(swiotlb_addr_to_cpu(fb, a[i]) == (void *)(uintptr_t)a[i]);
 		CHECK_MEM((void *)(uintptr_t)a[i], src, 256 * KIB);
 	}
-	CHECK_EQ(stats_of(mem).used_slots, 512);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 512);
 	for (int i = 0; i < 4; i++)
 		CHECK_OK(swiotlb_unmap(fb, a[i], 256 * KIB, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_dev_destroy(fb));
@@ -86,17 +86,17 @@ static void test_limit_4g(void)
 		high = high_m;
 	}
 	CHECK((uintptr_t)high > FOUR_G);
-	fill(high, 64 * KIB, 2);
+	util_fill(high, 64 * KIB, 2);
 	swiotlb_addr_t b;
 	CHECK_OK(swiotlb_map(dev, high, 64 * KIB, SWIOTLB_BIDIRECTIONAL, 0, &b));
 	CHECK(b != (swiotlb_addr_t)(uintptr_t)high);
 	CHECK(swiotlb_is_bounce(dev, b));
 	CHECK(b + 64 * KIB - 1 <= 0xffffffffull);
 	CHECK_MEM((void *)(uintptr_t)b, high, 64 * KIB);
-	fill((void *)(uintptr_t)b, 64 * KIB, 3);
+	util_fill((void *)(uintptr_t)b, 64 * KIB, 3);
 	CHECK_OK(swiotlb_unmap(dev, b, 64 * KIB, SWIOTLB_BIDIRECTIONAL, 0));
 	CHECK_PAT(high, 64 * KIB, 3);
-	struct swiotlb_dev_stats ds = dstats_of(dev);
+	struct swiotlb_dev_stats ds = util_dev_stats(dev);
 	CHECK_EQ(ds.maps, 1);
 	CHECK_EQ(ds.direct_maps, 0);
 
@@ -104,21 +104,21 @@ static void test_limit_4g(void)
 	uint8_t *low = mmap_low(64 * KIB);
 	CHECK(low != NULL);
 	CHECK((uintptr_t)low + 64 * KIB - 1 <= 0xffffffffull);
-	fill(low, 64 * KIB, 4);
-	struct swiotlb_stats st0 = stats_of(mem);
+	util_fill(low, 64 * KIB, 4);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
 	swiotlb_addr_t d;
 	CHECK_OK(swiotlb_map(dev, low, 64 * KIB, SWIOTLB_FROM_DEVICE, 0, &d));
 	CHECK_EQ(d, (uintptr_t)low);
 	CHECK(!swiotlb_is_bounce(dev, d));
 	CHECK(swiotlb_addr_to_cpu(dev, d) == NULL);
-	struct swiotlb_stats st1 = stats_of(mem);
+	struct swiotlb_stats st1 = util_mem_stats(mem);
 	CHECK_EQ(st1.used_slots, st0.used_slots);
 	CHECK_EQ(st1.maps, st0.maps);
 	CHECK_EQ(st1.bytes_to_device, st0.bytes_to_device);
 	CHECK_OK(swiotlb_sync_for_cpu(dev, d, 64 * KIB, SWIOTLB_FROM_DEVICE));
 	CHECK_OK(swiotlb_unmap(dev, d, 64 * KIB, SWIOTLB_FROM_DEVICE, 0));
 	CHECK_PAT(low, 64 * KIB, 4);
-	ds = dstats_of(dev);
+	ds = util_dev_stats(dev);
 	CHECK_EQ(ds.maps, 1);
 	CHECK_EQ(ds.direct_maps, 1);
 	munmap(low, 64 * KIB);
@@ -126,7 +126,7 @@ static void test_limit_4g(void)
 	/* a buffer straddling 4 GiB bounces; its part below maps directly */
 	uint8_t *st = mmap_at(FOUR_G - 4096, 8192);
 	if (st) {
-		fill(st, 8192, 5);
+		util_fill(st, 8192, 5);
 		CHECK_OK(swiotlb_map(dev, st, 8192, SWIOTLB_TO_DEVICE, 0, &b));
 		CHECK(swiotlb_is_bounce(dev, b));
 		CHECK(b != FOUR_G - 4096);
@@ -140,7 +140,7 @@ static void test_limit_4g(void)
 	} else {
 		printf("note: could not map at 4 GiB - 4 KiB; straddle case skipped\n");
 	}
-	CHECK_EQ(stats_of(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
 	if (high_m)
 		munmap(high_m, 64 * KIB);
 	else
@@ -219,7 +219,7 @@ static void test_fixed(void)
 	struct swiotlb_dev *dev = dev_new(m1, "fixed", 0, 0);
 	uint8_t *src = aligned_alloc(4096, 64 * KIB);
 	CHECK(src != NULL);
-	fill(src, 64 * KIB, 9);
+	util_fill(src, 64 * KIB, 9);
 	for (int i = 0; i < 20; i++) {
 		size_t size = 1 + (size_t)i * 3001;
 		swiotlb_addr_t a = map_ok(dev, src + i, size, SWIOTLB_BIDIRECTIONAL);
@@ -229,10 +229,10 @@ static void test_fixed(void)
 		CHECK_MEM(c, src + i, size);
 		CHECK(swiotlb_addr_to_cpu(dev, (swiotlb_addr_t)(uintptr_t)c) == NULL);
 		CHECK(!swiotlb_is_bounce(dev, (swiotlb_addr_t)(uintptr_t)c));
-		fill(c, size, 10 + (uint32_t)i);
+		util_fill(c, size, 10 + (uint32_t)i);
 		CHECK_OK(swiotlb_unmap(dev, a, size, SWIOTLB_BIDIRECTIONAL, 0));
 		CHECK_PAT(src + i, size, 10 + (uint32_t)i);
-		fill(src, 64 * KIB, 9);
+		util_fill(src, 64 * KIB, 9);
 	}
 	CHECK(!swiotlb_is_bounce(dev, dbase - 1));
 	CHECK(swiotlb_addr_to_cpu(dev, dbase + 4 * MIB) == NULL);
@@ -334,10 +334,10 @@ static void test_custom(void)
 	CHECK_EQ(c.len, 1 * MIB);
 	CHECK(c.align >= 4096 && (c.align & (c.align - 1)) == 0);
 	CHECK_EQ(c.limit, 0x7fffffffffffull);
-	CHECK_EQ(stats_of(mem).pool_bytes, 1 * MIB);
+	CHECK_EQ(util_mem_stats(mem).pool_bytes, 1 * MIB);
 	struct swiotlb_dev *dev = dev_new(mem, "custom", 0, 0);
 	uint8_t buf[100];
-	fill(buf, sizeof(buf), 1);
+	util_fill(buf, sizeof(buf), 1);
 	swiotlb_addr_t a = map_ok(dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE);
 	CHECK(a >= c.addr && a < c.addr + 1 * MIB);
 	CHECK(swiotlb_addr_to_cpu(dev, a) == (uint8_t *)c.cpu + (a - c.addr));
@@ -374,7 +374,7 @@ static void test_mmap_default(void)
 	CHECK(mem != NULL);
 	struct swiotlb_dev *dev = dev_new(mem, "mm", 0, 0);
 	uint8_t buf[5000];
-	fill(buf, sizeof(buf), 7);
+	util_fill(buf, sizeof(buf), 7);
 	swiotlb_addr_t a = map_ok(dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE);
 	CHECK(swiotlb_addr_to_cpu(dev, a) == (void *)(uintptr_t)a);
 	CHECK_EQ(a & 4095, 0);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "util.h"
+#include "unit.h"
 
 static uint64_t ms_now(void)
 {
@@ -57,7 +57,7 @@ static void test_waiter_woken_by_transient_release(void)
 	CHECK_OK(swiotlb_map(dev, fill_buf, 256 * KIB, SWIOTLB_TO_DEVICE, 0, &big));
 	CHECK_OK(swiotlb_map(dev, t1, 32 * KIB, SWIOTLB_TO_DEVICE, 0, &a1)); /* transient */
 	CHECK_OK(swiotlb_map(dev, t2, 32 * KIB, SWIOTLB_TO_DEVICE, 0, &a2)); /* transient */
-	CHECK_EQ(stats_of(mem).transient_pools, 2);
+	CHECK_EQ(util_mem_stats(mem).transient_pools, 2);
 	CHECK_OK(pthread_create(&th, NULL, may_block_map, &w));
 	usleep(100 * 1000); /* the waiter is queued */
 	t_unmap = ms_now();
@@ -93,8 +93,8 @@ static void test_no_useless_growth(void)
 	for (int i = 0; i < 100; i++)
 		CHECK_EQ(swiotlb_map(dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE, 0, &a), -E2BIG);
 	usleep(50 * 1000);
-	CHECK_EQ(stats_of(mem).grows, 0);
-	CHECK_EQ(stats_of(mem).pool_bytes, 256 * KIB);
+	CHECK_EQ(util_mem_stats(mem).grows, 0);
+	CHECK_EQ(util_mem_stats(mem).pool_bytes, 256 * KIB);
 
 	/* a 32-bit device on a memory without a limit: grown pools cannot
 	 * be placed for it, so it gets transient pools and no growth */
@@ -109,7 +109,7 @@ static void test_no_useless_growth(void)
 					    SWIOTLB_ATTR_NO_WARN, &held[n]) == 0)
 			n++;
 		usleep(50 * 1000);
-		CHECK_EQ(stats_of(mem).grows, 0);
+		CHECK_EQ(util_mem_stats(mem).grows, 0);
 		while (n-- > 0)
 			CHECK_OK(swiotlb_unmap(dev32, held[n], 64 * KIB, SWIOTLB_TO_DEVICE, 0));
 		CHECK_OK(swiotlb_dev_destroy(dev32));
@@ -130,51 +130,51 @@ static void test_misuse_holes(void)
 
 	CHECK(mem != NULL);
 	dev = dev_new(mem, "misuse", 0, 0);
-	s0 = stats_of(mem);
+	s0 = util_mem_stats(mem);
 	/* a buffer that wraps the address space */
 	CHECK_EQ(swiotlb_map(dev, (void *)(UINTPTR_MAX - 99), 4096, SWIOTLB_TO_DEVICE, 0, &a),
 		 -EINVAL);
-	CHECK_EQ(stats_of(mem).maps, s0.maps);
+	CHECK_EQ(util_mem_stats(mem).maps, s0.maps);
 	/* strerror of any int is defined */
 	CHECK(swiotlb_strerror(INT_MIN) != NULL);
 	CHECK(swiotlb_strerror(INT_MAX) != NULL);
 	/* a second unmap of a transient mapping: -EINVAL, counted */
 	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
 	CHECK_OK(swiotlb_map(dev, small, sizeof(small), SWIOTLB_FROM_DEVICE, 0, &a));
-	CHECK_EQ(stats_of(mem).transient_pools, 1);
+	CHECK_EQ(util_mem_stats(mem).transient_pools, 1);
 	CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_FROM_DEVICE, 0));
-	uint64_t errs = dstats_of(dev).errors;
+	uint64_t errs = util_dev_stats(dev).errors;
 	CHECK_EQ(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_FROM_DEVICE, 0), -EINVAL);
 	CHECK_EQ(swiotlb_sync_for_cpu(dev, a, 16, SWIOTLB_FROM_DEVICE), -EINVAL);
-	CHECK_EQ(dstats_of(dev).errors, errs + 2);
+	CHECK_EQ(util_dev_stats(dev).errors, errs + 2);
 	CHECK_OK(swiotlb_unmap(dev, hold, sizeof(big), SWIOTLB_TO_DEVICE, 0));
 	/* swiotlb_free with a wrong size refuses and keeps the allocation */
 	void *c = swiotlb_alloc(dev, 100, &a);
 	CHECK(c != NULL);
 	CHECK_EQ(swiotlb_free(dev, c, 200, a), -EINVAL);
-	CHECK_EQ(stats_of(mem).coherent_allocs, 1);
+	CHECK_EQ(util_mem_stats(mem).coherent_allocs, 1);
 	CHECK_OK(swiotlb_free(dev, c, 100, a));
-	CHECK_EQ(stats_of(mem).coherent_allocs, 0);
+	CHECK_EQ(util_mem_stats(mem).coherent_allocs, 0);
 	/* NULL scatter-gather arrays are logged misuse */
-	errs = dstats_of(dev).errors;
+	errs = util_dev_stats(dev).errors;
 	CHECK_EQ(swiotlb_map_sg(dev, NULL, 3, SWIOTLB_TO_DEVICE, 0, NULL), -EINVAL);
 	CHECK_EQ(swiotlb_unmap_sg(dev, NULL, 3, SWIOTLB_TO_DEVICE, 0), -EINVAL);
 	CHECK_EQ(swiotlb_sync_sg_for_cpu(dev, NULL, 3, SWIOTLB_FROM_DEVICE), -EINVAL);
-	CHECK_EQ(dstats_of(dev).errors, errs + 3);
+	CHECK_EQ(util_dev_stats(dev).errors, errs + 3);
 	/* a scatter-gather map that fails part way takes its statistics back */
 	{
 		static uint8_t e0[4096], e1[10000], e2[300 * KIB];
 		struct swiotlb_sg sg[3] = { { e0, sizeof(e0), 0 }, { e1, sizeof(e1), 0 },
 					    { e2, sizeof(e2), 0 } }; /* too big: -E2BIG */
-		struct swiotlb_stats before = stats_of(mem), after;
-		struct swiotlb_dev_stats dbefore = dstats_of(dev), dafter;
+		struct swiotlb_stats before = util_mem_stats(mem), after;
+		struct swiotlb_dev_stats dbefore = util_dev_stats(dev), dafter;
 		size_t failed = 99;
 
 		CHECK_EQ(swiotlb_map_sg(dev, sg, 3, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN,
 					&failed), -E2BIG);
 		CHECK_EQ(failed, 2);
-		after = stats_of(mem);
-		dafter = dstats_of(dev);
+		after = util_mem_stats(mem);
+		dafter = util_dev_stats(dev);
 		CHECK_EQ(after.maps, before.maps);
 		CHECK_EQ(after.bytes_to_device, before.bytes_to_device);
 		CHECK_EQ(after.used_slots, before.used_slots);
@@ -207,7 +207,7 @@ static void *snapshot_loop(void *arg)
 	uint64_t last_maps = 0, last_bytes = 0;
 
 	while (!atomic_load_explicit(&sa->stop, memory_order_relaxed)) {
-		struct swiotlb_stats st = stats_of(sa->mem);
+		struct swiotlb_stats st = util_mem_stats(sa->mem);
 
 		if (st.maps < last_maps || st.bytes_to_device < last_bytes)
 			sa->backwards++;
@@ -234,24 +234,24 @@ static void test_stats_monotonic(void)
 	dev = dev_new(mem, "stats", 0, 0);
 	CHECK_OK(swiotlb_map(dev, big, sizeof(big), SWIOTLB_TO_DEVICE, 0, &hold));
 	CHECK_OK(swiotlb_map(dev, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &a));
-	CHECK_EQ(stats_of(mem).transient_pools, 1);
-	CHECK_EQ(stats_of(mem).maps, 2);
-	CHECK_EQ(stats_of(mem).bytes_to_device, sizeof(big) + sizeof(small));
+	CHECK_EQ(util_mem_stats(mem).transient_pools, 1);
+	CHECK_EQ(util_mem_stats(mem).maps, 2);
+	CHECK_EQ(util_mem_stats(mem).bytes_to_device, sizeof(big) + sizeof(small));
 	CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(mem).maps, 2);
+	CHECK_EQ(util_mem_stats(mem).maps, 2);
 	CHECK_OK(pthread_create(&th, NULL, snapshot_loop, &sa));
 	/* grown pools come and go under the snapshots */
 	for (int round = 0; round < 20; round++) {
-		for (int i = 0; i < 50 && stats_of(mem).grown_pools == 0; i++)
+		for (int i = 0; i < 50 && util_mem_stats(mem).grown_pools == 0; i++)
 			usleep(2000);
 		if (swiotlb_map(dev, small, sizeof(small), SWIOTLB_TO_DEVICE, 0, &a) == 0)
 			CHECK_OK(swiotlb_unmap(dev, a, sizeof(small), SWIOTLB_TO_DEVICE, 0));
-		for (int i = 0; i < 50 && stats_of(mem).grown_pools != 0; i++)
+		for (int i = 0; i < 50 && util_mem_stats(mem).grown_pools != 0; i++)
 			usleep(2000);
 	}
 	atomic_store_explicit(&sa.stop, true, memory_order_relaxed);
 	CHECK_OK(pthread_join(th, NULL));
-	CHECK(stats_of(mem).shrinks > 0);
+	CHECK(util_mem_stats(mem).shrinks > 0);
 	CHECK_EQ(sa.backwards, 0);
 	CHECK_OK(swiotlb_unmap(dev, hold, sizeof(big), SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_dev_destroy(dev));

@@ -4,7 +4,7 @@
  * release merging, the area cursor (and its wrap-around), area fallback,
  * exhaustion and recovery.  All pools have a known device base (fixed
  * provider) and one area unless the test is about areas. */
-#include "util.h"
+#include "unit.h"
 
 static uint8_t *buf_new(size_t len, size_t align)
 {
@@ -29,14 +29,14 @@ static void test_min_align_offsets(void)
 		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
 			size_t off = offs[i], size = sizes[j];
 			uint8_t *orig = src + off;
-			fill(orig, size, seed);
+			util_fill(orig, size, seed);
 			swiotlb_addr_t a = 0;
 			CHECK_OK(swiotlb_map(dev, orig, size, SWIOTLB_BIDIRECTIONAL, 0, &a));
 			CHECK(swiotlb_is_bounce(dev, a));
 			CHECK_EQ(a & 4095, (uintptr_t)orig & 4095);
 			CHECK(a >= FIX_DEVBASE && a + size <= FIX_DEVBASE + 1 * MIB);
 			/* run = nslots(size + (orig & 2047)) slots */
-			struct swiotlb_stats st = stats_of(e.mem);
+			struct swiotlb_stats st = util_mem_stats(e.mem);
 			CHECK_EQ(st.used_slots, NSLOTS(size + ((uintptr_t)orig & 2047)));
 			CHECK_EQ(st.mappings, 1);
 			uint8_t *b = swiotlb_addr_to_cpu(dev, a);
@@ -45,7 +45,7 @@ static void test_min_align_offsets(void)
 			CHECK_PAT(b, size, seed);
 			CHECK_OK(swiotlb_unmap(dev, a, size, SWIOTLB_BIDIRECTIONAL, 0));
 			CHECK_PAT(orig, size, seed);
-			CHECK_EQ(stats_of(e.mem).used_slots, 0);
+			CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 			seed++;
 		}
 	}
@@ -63,7 +63,7 @@ static void test_alloc_align(void)
 	struct swiotlb_dev *dev = dev_new(e.mem, "iommu", 0, 0);
 	uint8_t *src = buf_new(64 * KIB, 4096);
 	swiotlb_addr_t a0, a1, a2;
-	fill(src, 64 * KIB, 7);
+	util_fill(src, 64 * KIB, 7);
 
 	a0 = map_ok(dev, src, 1, SWIOTLB_TO_DEVICE);
 	CHECK_EQ(a0, FIX_DEVBASE); /* first map of a fresh 1-area pool: slot 0 */
@@ -71,21 +71,21 @@ static void test_alloc_align(void)
 	/* cursor is 1; a 16 KiB-aligned run must start at slot 8 */
 	CHECK_OK(swiotlb_map_align(dev, src + 1, 100, SWIOTLB_TO_DEVICE, 0, 16383, &a1));
 	CHECK_EQ(a1, FIX_DEVBASE + 16384);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 8);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 8);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a1), src + 1, 100);
 
 	/* cursor is 16 (8 + 8); 8 KiB alignment; 20000 -> 24576 bytes = 12 slots */
 	CHECK_OK(swiotlb_map_align(dev, src + 3, 20000, SWIOTLB_TO_DEVICE, 0, 8191, &a2));
 	CHECK_EQ(a2, FIX_DEVBASE + 16 * 2048);
 	CHECK_EQ(a2 & 8191, 0);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 8 + 12);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 8 + 12);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a2), src + 3, 20000);
 
 	CHECK_OK(swiotlb_unmap(dev, a1, 100, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, a2, 20000, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, a0, 1, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
-	CHECK_EQ(stats_of(e.mem).mappings, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).mappings, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
@@ -102,7 +102,7 @@ static void test_padding_slots(void)
 	uint8_t *src = buf_new(64 * KIB, 4096);
 	swiotlb_addr_t a0, a;
 
-	fill(src, 64 * KIB, 11);
+	util_fill(src, 64 * KIB, 11);
 	a0 = map_ok(dev, src, 1, SWIOTLB_TO_DEVICE); /* orig & 4095 == 0 -> slot 0 */
 	CHECK_EQ(a0, FIX_DEVBASE);
 
@@ -111,54 +111,54 @@ static void test_padding_slots(void)
 	CHECK_OK(swiotlb_map_align(dev, orig, 100, SWIOTLB_BIDIRECTIONAL, 0, 4095, &a));
 	CHECK_EQ(a & 4095, 3000);
 	CHECK_EQ(a, FIX_DEVBASE + 2 * 2048 + 3000);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + NSLOTS(round_up_sz(100 + 3000, 4096)));
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 2);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + NSLOTS(round_up_sz(100 + 3000, 4096)));
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 2);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a), orig, 100);
-	fill(swiotlb_addr_to_cpu(dev, a), 100, 12); /* device writes */
+	util_fill(swiotlb_addr_to_cpu(dev, a), 100, 12); /* device writes */
 	CHECK_OK(swiotlb_unmap(dev, a, 100, SWIOTLB_BIDIRECTIONAL, 0));
 	CHECK_PAT(orig, 100, 12);
 	CHECK_PAT(src, 3000, 11);                         /* before untouched */
 	for (size_t i = 3100; i < 64 * KIB; i++)           /* after untouched */
-		CHECK_EQ(src[i], pat(11, i));
-	CHECK_EQ(stats_of(e.mem).used_slots, 1);
+		CHECK_EQ(src[i], util_pat(11, i));
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1);
 
 	/* offset 3000, size 5000: alloc round_up(8000, 4096) = 8192 = 4 slots;
 	 * cursor 4 -> run at slot 4, bounce = slot 5 + 952 */
-	fill(src, 64 * KIB, 13);
+	util_fill(src, 64 * KIB, 13);
 	CHECK_OK(swiotlb_map_align(dev, orig, 5000, SWIOTLB_TO_DEVICE, 0, 4095, &a));
 	CHECK_EQ(a & 4095, 3000);
 	CHECK_EQ(a, FIX_DEVBASE + 4 * 2048 + 3000);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 4);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 4);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a), orig, 5000);
 	CHECK_OK(swiotlb_unmap(dev, a, 5000, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 1);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1);
 
 	/* offset 2048 exactly: one pad slot, data slot starts at its beginning */
 	CHECK_OK(swiotlb_map_align(dev, src + 2048, 10, SWIOTLB_TO_DEVICE, 0, 4095, &a));
 	CHECK_EQ(a & 4095, 2048);
 	CHECK_EQ((a - 2048) & 4095, 0);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 2);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 2);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a), src + 2048, 10);
 	CHECK_OK(swiotlb_unmap(dev, a, 10, SWIOTLB_TO_DEVICE, 0));
 
 	CHECK_OK(swiotlb_unmap(dev, a0, 1, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 
 	/* min_align_mask 16383 with alloc_align_mask 16383, offset 10000:
 	 * 4 padding slots, run of round_up(10100, 16384) = 8 slots */
 	uint8_t *src16 = buf_new(64 * KIB, 16384);
-	fill(src16, 64 * KIB, 14);
+	util_fill(src16, 64 * KIB, 14);
 	dev = dev_new(e.mem, "granule16k", 16383, 0);
 	CHECK_EQ(swiotlb_max_mapping_size(dev), 256 * KIB - 16 * KIB);
 	CHECK_OK(swiotlb_map_align(dev, src16 + 10000, 100, SWIOTLB_TO_DEVICE, 0, 16383, &a));
 	CHECK_EQ(a & 16383, 10000);
 	CHECK(a >= FIX_DEVBASE && a + 100 <= FIX_DEVBASE + 1 * MIB);
-	CHECK_EQ(stats_of(e.mem).used_slots, 8);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 8);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a), src16 + 10000, 100);
 	CHECK_OK(swiotlb_unmap(dev, a, 100, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
-	CHECK_EQ(stats_of(e.mem).mappings, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).mappings, 0);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	free(src16);
 	free(src);
@@ -172,7 +172,7 @@ static void test_page_align(void)
 	fenv_init(&e, 1 * MIB, 1);
 	struct swiotlb_dev *dev = dev_new(e.mem, "plain", 0, 0);
 	uint8_t *src = buf_new(64 * KIB, 4096);
-	fill(src, 64 * KIB, 21);
+	util_fill(src, 64 * KIB, 21);
 	swiotlb_addr_t a[5];
 	a[0] = map_ok(dev, src, 1, SWIOTLB_TO_DEVICE);
 	CHECK_EQ(a[0], FIX_DEVBASE);
@@ -185,14 +185,14 @@ static void test_page_align(void)
 	CHECK_EQ(a[3], FIX_DEVBASE + 5 * 2048);
 	a[4] = map_ok(dev, src + 9, 8192, SWIOTLB_TO_DEVICE);   /* cursor 7 -> slot 8 */
 	CHECK_EQ(a[4], FIX_DEVBASE + 8 * 2048);
-	CHECK_EQ(stats_of(e.mem).used_slots, 1 + 2 + 1 + 2 + 4);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 1 + 2 + 1 + 2 + 4);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a[1]), src + 123, 4096);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a[3]), src + 7, 4095);
 	CHECK_MEM(swiotlb_addr_to_cpu(dev, a[4]), src + 9, 8192);
 	static const size_t sz[5] = { 1, 4096, 1, 4095, 8192 };
 	for (int i = 0; i < 5; i++)
 		CHECK_OK(swiotlb_unmap(dev, a[i], sz[i], SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
@@ -205,7 +205,7 @@ static void test_segments(void)
 	fenv_init(&e, 1 * MIB, 1);
 	struct swiotlb_dev *dev = dev_new(e.mem, "seg", 0, 0);
 	uint8_t *src = buf_new(256 * KIB, 4096);
-	fill(src, 256 * KIB, 31);
+	util_fill(src, 256 * KIB, 31);
 	swiotlb_addr_t a, b;
 	a = map_ok(dev, src, 100 * 2048, SWIOTLB_TO_DEVICE);
 	CHECK_EQ(a, FIX_DEVBASE);
@@ -250,7 +250,7 @@ static void test_segments(void)
 	for (int k = 0; k < LIVE; k++)
 		if (ls[k])
 			CHECK_OK(swiotlb_unmap(dev, la[k], ls[k], SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	free(src);
 	fenv_fini(&e);
@@ -266,7 +266,7 @@ static void test_release_merging(void)
 	fenv_init(&e, 256 * KIB, 1);
 	struct swiotlb_dev *dev = dev_new(e.mem, "merge", 0, 0);
 	uint8_t *src = buf_new(256 * KIB, 4096);
-	fill(src, 256 * KIB, 41);
+	util_fill(src, 256 * KIB, 41);
 	/* sizes < 4096 (2 slots each, no alignment) and 10-slot page-aligned */
 	static const size_t sizes[2] = { 3000, 10 * 2048 };
 	for (int s = 0; s < 2; s++) {
@@ -281,7 +281,7 @@ static void test_release_merging(void)
 			CHECK_EQ(m[2], m[1] + NSLOTS(sz) * 2048);
 			for (int i = 0; i < 3; i++)
 				CHECK_OK(swiotlb_unmap(dev, m[orders[o][i]], sz, SWIOTLB_TO_DEVICE, 0));
-			CHECK_EQ(stats_of(e.mem).used_slots, 0);
+			CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 			swiotlb_addr_t full;
 			CHECK_OK(swiotlb_map(dev, src, 256 * KIB, SWIOTLB_TO_DEVICE, 0, &full));
 			CHECK_EQ(full, FIX_DEVBASE);
@@ -301,7 +301,7 @@ static void test_release_merging(void)
 	CHECK_OK(swiotlb_map(dev, src, 256 * KIB, SWIOTLB_TO_DEVICE, 0, &full));
 	CHECK_EQ(full, FIX_DEVBASE);
 	CHECK_OK(swiotlb_unmap(dev, full, 256 * KIB, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
@@ -314,7 +314,7 @@ static void test_cursor_wrap(void)
 	fenv_init(&e, 256 * KIB, 1);
 	struct swiotlb_dev *dev = dev_new(e.mem, "wrap", 0, 0);
 	uint8_t *src = buf_new(256 * KIB, 4096);
-	fill(src, 256 * KIB, 51);
+	util_fill(src, 256 * KIB, 51);
 	swiotlb_addr_t a, b, c;
 
 	/* the cursor is not reset when everything is free */
@@ -341,7 +341,7 @@ static void test_cursor_wrap(void)
 	CHECK_OK(swiotlb_unmap(dev, a, 5000, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, b, 20 * 2048, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, c, 30 * 2048, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
@@ -355,7 +355,7 @@ static void test_hot_reuse(void)
 	fenv_init_mode(&e, 256 * KIB, 1, false);
 	struct swiotlb_dev *dev = dev_new(e.mem, "hot", 0, 0);
 	uint8_t src[8192];
-	fill(src, sizeof(src), 55);
+	util_fill(src, sizeof(src), 55);
 	swiotlb_addr_t a, b, c, d;
 	for (int i = 0; i < 10; i++) { /* map/unmap loop stays on slot 0 */
 		a = map_ok(dev, src, 100, SWIOTLB_TO_DEVICE);
@@ -373,7 +373,7 @@ static void test_hot_reuse(void)
 	CHECK_EQ(d, FIX_DEVBASE + 2 * 2048);
 	CHECK_OK(swiotlb_unmap(dev, c, 10, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, d, 10, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
 }
@@ -410,7 +410,7 @@ static void test_area_fallback(void)
 	fenv_init(&e, 512 * KIB, 2);
 	struct swiotlb_dev *dev = dev_new(e.mem, "areas", 0, 0);
 	uint8_t *src = buf_new(256 * KIB, 4096);
-	fill(src, 256 * KIB, 61);
+	util_fill(src, 256 * KIB, 61);
 	swiotlb_addr_t a, b, c, d;
 
 	a = map_ok(dev, src, 1, SWIOTLB_TO_DEVICE);
@@ -428,12 +428,12 @@ static void test_area_fallback(void)
 	CHECK_EQ(c, FIX_DEVBASE + home * 256 * KIB);
 	d = map_ok(dev, src, 100, SWIOTLB_TO_DEVICE);
 	CHECK_EQ(d, FIX_DEVBASE + home * 256 * KIB + 2048);
-	CHECK_EQ(stats_of(e.mem).used_slots, 126 + 4 + 1 + 1);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 126 + 4 + 1 + 1);
 	/* home is full; the rest of the other area (slots 4..127) */
 	swiotlb_addr_t f;
 	CHECK_OK(swiotlb_map(dev, src, 124 * 2048 - 7, SWIOTLB_TO_DEVICE, 0, &f));
 	CHECK_EQ(f, FIX_DEVBASE + other * 256 * KIB + 4 * 2048);
-	CHECK_EQ(stats_of(e.mem).used_slots, 256);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 256);
 	swiotlb_addr_t g;
 	CHECK_EQ(swiotlb_map(dev, src, 1, SWIOTLB_TO_DEVICE, SWIOTLB_ATTR_NO_WARN, &g), -ENOSPC);
 	CHECK_OK(swiotlb_unmap(dev, f, 124 * 2048 - 7, SWIOTLB_TO_DEVICE, 0));
@@ -441,7 +441,7 @@ static void test_area_fallback(void)
 	CHECK_OK(swiotlb_unmap(dev, b, 8192, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, c, 100, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, d, 100, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	fenv_fini(&e);
@@ -455,7 +455,7 @@ static void test_exhaustion(void)
 	fenv_init(&e, 256 * KIB, 1);
 	struct swiotlb_dev *dev = dev_new(e.mem, "nvme7", 0, 0);
 	uint8_t *src = buf_new(256 * KIB, 4096);
-	fill(src, 256 * KIB, 71);
+	util_fill(src, 256 * KIB, 71);
 	swiotlb_addr_t a, b = 0x1234;
 	a = map_ok(dev, src, 256 * KIB, SWIOTLB_TO_DEVICE);
 	CHECK_EQ(e.log.count, 0);
@@ -471,18 +471,18 @@ static void test_exhaustion(void)
 	CHECK(strstr(e.log.last, "total 128 (slots)") != NULL);
 	CHECK(strstr(e.log.last, "used 128 (slots)") != NULL);
 
-	struct swiotlb_stats st = stats_of(e.mem);
+	struct swiotlb_stats st = util_mem_stats(e.mem);
 	CHECK_EQ(st.used_slots, 128);
 	CHECK_EQ(st.mappings, 1);
 	CHECK_EQ(st.failed_maps, 2);
 	CHECK_EQ(st.maps, 1);
-	CHECK_EQ(dstats_of(dev).failed_maps, 2);
-	CHECK_EQ(dstats_of(dev).largest_failed, 1000);
+	CHECK_EQ(util_dev_stats(dev).failed_maps, 2);
+	CHECK_EQ(util_dev_stats(dev).largest_failed, 1000);
 
 	CHECK_OK(swiotlb_unmap(dev, a, 256 * KIB, SWIOTLB_TO_DEVICE, 0));
 	b = map_ok(dev, src, 1000, SWIOTLB_FROM_DEVICE);
 	CHECK_OK(swiotlb_unmap(dev, b, 1000, SWIOTLB_FROM_DEVICE, 0));
-	CHECK_EQ(stats_of(e.mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(e.mem).used_slots, 0);
 	CHECK_EQ(e.log.count, 1);
 	free(src);
 	CHECK_OK(swiotlb_dev_destroy(dev));

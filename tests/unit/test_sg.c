@@ -2,7 +2,7 @@
 /* Scatter-gather: round trip, sync_sg in both directions, and a failure in
  * the middle (too big, pool exhausted): earlier entries are unmapped again,
  * *failed is the index, the entry's error is returned, nothing leaks. */
-#include "util.h"
+#include "unit.h"
 
 #define NE 6
 static const size_t sg_len[NE] = { 1, 700, 2048, 5000, 4096, 33333 };
@@ -21,7 +21,7 @@ static uint8_t *mk_entries(struct swiotlb_sg *sg, uint32_t seed)
 		sg[i].cpu = p + sg_off[i];
 		sg[i].len = sg_len[i];
 		sg[i].addr = 0;
-		fill(sg[i].cpu, sg[i].len, seed + (uint32_t)i);
+		util_fill(sg[i].cpu, sg[i].len, seed + (uint32_t)i);
 		p += sg_off[i] + sg_len[i];
 	}
 	return base;
@@ -40,25 +40,25 @@ static void test_round_trip(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 		CHECK_PAT(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 10 + (uint32_t)i);
 		slots += NSLOTS(sg[i].len + ((uintptr_t)sg[i].cpu & 2047));
 	}
-	struct swiotlb_stats st = stats_of(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.mappings, NE);
 	CHECK_EQ(st.used_slots, slots);
 	for (int i = 0; i < NE; i++)
-		fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 20 + (uint32_t)i);
+		util_fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 20 + (uint32_t)i);
 	CHECK_OK(swiotlb_unmap_sg(dev, sg, NE, SWIOTLB_BIDIRECTIONAL, 0));
 	for (int i = 0; i < NE; i++)
 		CHECK_PAT(sg[i].cpu, sg[i].len, 20 + (uint32_t)i);
-	st = stats_of(mem);
+	st = util_mem_stats(mem);
 	CHECK_EQ(st.mappings, 0);
 	CHECK_EQ(st.used_slots, 0);
 	/* failed may be NULL on success */
 	CHECK_OK(swiotlb_map_sg(dev, sg, NE, SWIOTLB_TO_DEVICE, 0, NULL));
 	for (int i = 0; i < NE; i++)
-		fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 30 + (uint32_t)i);
+		util_fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 30 + (uint32_t)i);
 	CHECK_OK(swiotlb_unmap_sg(dev, sg, NE, SWIOTLB_TO_DEVICE, 0));
 	for (int i = 0; i < NE; i++) /* TO_DEVICE: no copy back */
 		CHECK_PAT(sg[i].cpu, sg[i].len, 20 + (uint32_t)i);
-	CHECK_EQ(stats_of(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
 	free(base);
 }
 
@@ -69,14 +69,14 @@ static void test_sync_sg(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 	CHECK_OK(swiotlb_map_sg(dev, sg, NE, SWIOTLB_FROM_DEVICE, 0, NULL));
 	for (int i = 0; i < NE; i++) {
 		CHECK_PAT(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 40 + (uint32_t)i);
-		fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 50 + (uint32_t)i);
+		util_fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 50 + (uint32_t)i);
 	}
 	CHECK_OK(swiotlb_sync_sg_for_cpu(dev, sg, NE, SWIOTLB_FROM_DEVICE));
 	for (int i = 0; i < NE; i++)
 		CHECK_PAT(sg[i].cpu, sg[i].len, 50 + (uint32_t)i);
 	/* FROM_DEVICE: sync_for_device is a no-op */
 	for (int i = 0; i < NE; i++)
-		fill(sg[i].cpu, sg[i].len, 60 + (uint32_t)i);
+		util_fill(sg[i].cpu, sg[i].len, 60 + (uint32_t)i);
 	CHECK_OK(swiotlb_sync_sg_for_device(dev, sg, NE, SWIOTLB_FROM_DEVICE));
 	for (int i = 0; i < NE; i++)
 		CHECK_PAT(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 50 + (uint32_t)i);
@@ -86,19 +86,19 @@ static void test_sync_sg(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 
 	CHECK_OK(swiotlb_map_sg(dev, sg, NE, SWIOTLB_TO_DEVICE, 0, NULL));
 	for (int i = 0; i < NE; i++)
-		fill(sg[i].cpu, sg[i].len, 70 + (uint32_t)i);
+		util_fill(sg[i].cpu, sg[i].len, 70 + (uint32_t)i);
 	CHECK_OK(swiotlb_sync_sg_for_device(dev, sg, NE, SWIOTLB_TO_DEVICE));
 	for (int i = 0; i < NE; i++)
 		CHECK_PAT(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 70 + (uint32_t)i);
 	/* TO_DEVICE: sync_for_cpu is a no-op */
 	for (int i = 0; i < NE; i++)
-		fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 80 + (uint32_t)i);
+		util_fill(swiotlb_addr_to_cpu(dev, sg[i].addr), sg[i].len, 80 + (uint32_t)i);
 	CHECK_OK(swiotlb_sync_sg_for_cpu(dev, sg, NE, SWIOTLB_TO_DEVICE));
 	for (int i = 0; i < NE; i++)
 		CHECK_PAT(sg[i].cpu, sg[i].len, 70 + (uint32_t)i);
 	CHECK_OK(swiotlb_unmap_sg(dev, sg, NE, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(mem).used_slots, 0);
-	CHECK_EQ(stats_of(mem).mappings, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).mappings, 0);
 	free(base);
 }
 
@@ -107,11 +107,11 @@ static void test_fail_too_big(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 {
 	uint8_t *big = aligned_alloc(4096, 512 * KIB);
 	CHECK(big != NULL);
-	fill(big, 512 * KIB, 90);
+	util_fill(big, 512 * KIB, 90);
 	/* one unrelated live mapping, which must survive */
 	swiotlb_addr_t keep = map_ok(dev, big, 100, SWIOTLB_TO_DEVICE);
-	struct swiotlb_stats st0 = stats_of(mem);
-	struct swiotlb_dev_stats ds0 = dstats_of(dev);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
+	struct swiotlb_dev_stats ds0 = util_dev_stats(dev);
 	struct swiotlb_sg sg[4] = {
 		{ big + 4096, 3000, 0 },
 		{ big + 16384 + 5, 9000, 0 },
@@ -121,30 +121,30 @@ static void test_fail_too_big(struct swiotlb_mem *mem, struct swiotlb_dev *dev)
 	size_t failed = 999;
 	CHECK_EQ(swiotlb_map_sg(dev, sg, 4, SWIOTLB_FROM_DEVICE, 0, &failed), -E2BIG);
 	CHECK_EQ(failed, 2);
-	struct swiotlb_stats st = stats_of(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, st0.used_slots);
 	CHECK_EQ(st.mappings, st0.mappings);
 	CHECK_EQ(st.bytes_from_device, st0.bytes_from_device); /* no copy back */
-	CHECK_EQ(dstats_of(dev).mappings, ds0.mappings);
+	CHECK_EQ(util_dev_stats(dev).mappings, ds0.mappings);
 	CHECK_PAT(big, 512 * KIB, 90);
 	/* the first entry fails */
 	sg[0].len = 300 * KIB;
 	failed = 999;
 	CHECK_EQ(swiotlb_map_sg(dev, sg, 4, SWIOTLB_TO_DEVICE, 0, &failed), -E2BIG);
 	CHECK_EQ(failed, 0);
-	CHECK_EQ(stats_of(mem).used_slots, st0.used_slots);
+	CHECK_EQ(util_mem_stats(mem).used_slots, st0.used_slots);
 	/* size 0 entry in the middle: -EINVAL */
 	sg[0].len = 3000;
 	sg[2].len = 0;
 	failed = 999;
 	CHECK_EQ(swiotlb_map_sg(dev, sg, 4, SWIOTLB_TO_DEVICE, 0, &failed), -EINVAL);
 	CHECK_EQ(failed, 2);
-	CHECK_EQ(stats_of(mem).used_slots, st0.used_slots);
-	CHECK_EQ(stats_of(mem).mappings, st0.mappings);
+	CHECK_EQ(util_mem_stats(mem).used_slots, st0.used_slots);
+	CHECK_EQ(util_mem_stats(mem).mappings, st0.mappings);
 	/* the pool still works and the unrelated mapping is intact */
 	CHECK_PAT(swiotlb_addr_to_cpu(dev, keep), 100, 90);
 	CHECK_OK(swiotlb_unmap(dev, keep, 100, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
 	free(big);
 }
 
@@ -156,9 +156,9 @@ static void test_fail_exhausted(void)
 	struct swiotlb_dev *dev = dev_new(mem, "sgfull", 0, 0);
 	uint8_t *buf = aligned_alloc(4096, 512 * KIB);
 	CHECK(buf != NULL);
-	fill(buf, 512 * KIB, 95);
+	util_fill(buf, 512 * KIB, 95);
 	swiotlb_addr_t hold = map_ok(dev, buf, 100 * 2048, SWIOTLB_TO_DEVICE); /* 0..99 */
-	struct swiotlb_stats st0 = stats_of(mem);
+	struct swiotlb_stats st0 = util_mem_stats(mem);
 	CHECK_EQ(st0.used_slots, 100);
 	struct swiotlb_sg sg[4] = {
 		{ buf + 4096, 10 * 2048, 0 },  /* 100..109 */
@@ -174,7 +174,7 @@ static void test_fail_exhausted(void)
 	if (cap.count != 0)
 		fprintf(stderr, "logged with NO_WARN: %s\n", cap.last);
 	CHECK_EQ(cap.count, 0);
-	struct swiotlb_stats st = stats_of(mem);
+	struct swiotlb_stats st = util_mem_stats(mem);
 	CHECK_EQ(st.used_slots, 100);
 	CHECK_EQ(st.mappings, 1);
 	CHECK_EQ(st.bytes_from_device, st0.bytes_from_device);
@@ -182,10 +182,10 @@ static void test_fail_exhausted(void)
 	/* the freed entries are usable again: 28 slots are free */
 	struct swiotlb_sg sg2[2] = { { buf, 14 * 2048, 0 }, { buf + 65536, 14 * 2048, 0 } };
 	CHECK_OK(swiotlb_map_sg(dev, sg2, 2, SWIOTLB_TO_DEVICE, 0, NULL));
-	CHECK_EQ(stats_of(mem).used_slots, 128);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 128);
 	CHECK_OK(swiotlb_unmap_sg(dev, sg2, 2, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(dev, hold, 100 * 2048, SWIOTLB_TO_DEVICE, 0));
-	CHECK_EQ(stats_of(mem).used_slots, 0);
+	CHECK_EQ(util_mem_stats(mem).used_slots, 0);
 	free(buf);
 	CHECK_OK(swiotlb_dev_destroy(dev));
 	CHECK_OK(swiotlb_mem_destroy(mem));

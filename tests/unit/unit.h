@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers shared by the unit tests (tests/unit only). */
-#ifndef SWIOTLB_UNIT_UTIL_H
-#define SWIOTLB_UNIT_UTIL_H
+/* Fixtures shared by the unit tests (tests/unit only); the generic helpers
+ * are in common/util.h. */
+#ifndef SWIOTLB_TESTS_UNIT_H
+#define SWIOTLB_TESTS_UNIT_H
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -12,49 +13,13 @@
 #include <string.h>
 
 #include "swiotlb.h"
-#include "../check.h"
+#include "util.h" /* common/: checks, patterns, statistics */
 
 #define KIB ((size_t)1024)
 #define MIB ((size_t)1024 * 1024)
 #define NSLOTS(n) (((size_t)(n) + SWIOTLB_SLOT_SIZE - 1) / SWIOTLB_SLOT_SIZE)
 
 static inline size_t round_up_sz(size_t x, size_t a) { return (x + a - 1) / a * a; }
-
-/* Deterministic byte pattern: byte i of pattern `seed`. */
-static inline uint8_t pat(uint32_t seed, size_t i)
-{
-	uint64_t x = (uint64_t)seed * 0x9E3779B97F4A7C15ull + (uint64_t)i * 0xBF58476D1CE4E5B9ull;
-	x ^= x >> 29;
-	x *= 0x94D049BB133111EBull;
-	x ^= x >> 32;
-	return (uint8_t)x;
-}
-
-static inline void fill(void *p, size_t n, uint32_t seed)
-{
-	uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		b[i] = pat(seed, i);
-}
-
-/* Index of the first byte that differs from the pattern, or (size_t)-1. */
-static inline size_t check_pat(const void *p, size_t n, uint32_t seed)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != pat(seed, i))
-			return i;
-	return (size_t)-1;
-}
-
-#define CHECK_PAT(p, n, seed) do { size_t _i = check_pat((p), (n), (seed)); \
-	if (_i != (size_t)-1) { fprintf(stderr, "%s:%d: pattern mismatch at byte %zu of %zu\n", \
-		__FILE__, __LINE__, _i, (size_t)(n)); exit(1); } } while (0)
-
-#define CHECK_MEM(a, b, n) do { const uint8_t *_x = (const uint8_t *)(a), *_y = (const uint8_t *)(b); \
-	size_t _n = (n); for (size_t _i = 0; _i < _n; _i++) if (_x[_i] != _y[_i]) { \
-		fprintf(stderr, "%s:%d: memory differs at byte %zu of %zu (%02x != %02x)\n", \
-			__FILE__, __LINE__, _i, _n, _x[_i], _y[_i]); exit(1); } } while (0)
 
 /* Log capture. */
 struct logcap {
@@ -69,22 +34,6 @@ static inline void logcap_fn(void *ctx, enum swiotlb_log_level level, const char
 	c->count++;
 	c->level = (int)level;
 	snprintf(c->last, sizeof(c->last), "%s", msg ? msg : "");
-}
-
-static inline struct swiotlb_stats stats_of(const struct swiotlb_mem *mem)
-{
-	struct swiotlb_stats st;
-	memset(&st, 0xa5, sizeof(st));
-	CHECK_OK(swiotlb_mem_stats(mem, &st));
-	return st;
-}
-
-static inline struct swiotlb_dev_stats dstats_of(const struct swiotlb_dev *dev)
-{
-	struct swiotlb_dev_stats st;
-	memset(&st, 0xa5, sizeof(st));
-	CHECK_OK(swiotlb_dev_stats(dev, &st));
-	return st;
 }
 
 /*
@@ -122,7 +71,7 @@ static inline void fenv_init_mode(struct fenv *e, size_t pool_size, unsigned nar
 	mc.log_ctx = &e->log;
 	e->mem = swiotlb_mem_create(&mc);
 	CHECK(e->mem != NULL);
-	struct swiotlb_stats st = stats_of(e->mem);
+	struct swiotlb_stats st = util_mem_stats(e->mem);
 	CHECK_EQ(st.total_slots, pool_size / SWIOTLB_SLOT_SIZE);
 	CHECK_EQ(st.used_slots, 0);
 }

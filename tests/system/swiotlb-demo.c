@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * swiotlb-demo: a driver and an emulated DMA device talking through
- * libswiotlb bounce buffers.
+ * swiotlb-demo: a system test with its own command line.  A driver and an
+ * emulated DMA device talk through libswiotlb bounce buffers; every byte
+ * is checked.  (The short programs in examples/ show the API on its own.)
  *
  * Three threads share the work, as in a real system:
  *
@@ -27,6 +28,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -42,6 +44,7 @@
 #include <time.h>
 
 #include "swiotlb.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------ */
 /* Options                                                             */
@@ -85,50 +88,18 @@ static void usage(FILE *f)
 }
 
 /* Print a command-line error, the usage, and exit 2. */
-__attribute__((format(printf, 1, 2)))
-static _Noreturn void bad_usage(const char *fmt, ...)
-{
-	va_list ap;
+#define bad_usage(...) util_usage_exit(prog, usage, __VA_ARGS__)
 
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	usage(stderr);
-	exit(2);
-}
-
-/* Parse an unsigned integer with an optional K/M/G suffix; exits 2 on
- * garbage, overflow or a negative sign. */
+/* An unsigned number, with a K/M/G suffix where the option is a size
+ * (util_parse_size); exits 2 on garbage, a sign or overflow. */
 static uint64_t parse_u64(const char *opt, const char *s, bool suffix)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
+	int err = util_parse_size(s, &v);
 
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		bad_usage("%s: invalid number '%s'", opt, s);
-	v = strtoull(s, &end, 0);
-	if (errno)
-		bad_usage("%s: invalid number '%s'", opt, s);
-	if (suffix && *end) {
-		unsigned shift = 0;
-
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: bad_usage("%s: invalid size '%s'", opt, s);
-		}
-		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-			bad_usage("%s: invalid size '%s'", opt, s);
-		if (v > (UINT64_MAX >> shift))
-			bad_usage("%s: size too large '%s'", opt, s);
-		v <<= shift;
-		end += strlen(end);
-	}
-	if (*end)
+	if (err == -ERANGE)
+		bad_usage("%s: too large '%s'", opt, s);
+	if (err || (!suffix && !isxdigit((unsigned char)s[strlen(s) - 1])))
 		bad_usage("%s: invalid number '%s'", opt, s);
 	return v;
 }
@@ -214,15 +185,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
-/* Small helpers: time, random numbers, data patterns, checksums       */
+/* Small helpers (the others are common/util.h's)                      */
 /* ------------------------------------------------------------------ */
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)util_now_ns() * 1e-9;
 }
 
 /* Polling threads yield first and then sleep briefly, so that the three
@@ -232,51 +200,8 @@ static void idle_wait(unsigned *spins)
 	if (++*spins < 64) {
 		sched_yield();
 	} else {
-		struct timespec ts = { 0, 20000 };
-
-		nanosleep(&ts, NULL);
+		util_sleep_us(20);
 	}
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64*: fast, deterministic for a given --seed. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1Dull;
-}
-
-/* Uniform-ish in [lo, hi]; hi when the range is empty (hi < lo). */
-static uint64_t rng_range(uint64_t *s, uint64_t lo, uint64_t hi)
-{
-	if (hi < lo)
-		return hi;
-	return lo + rng_next(s) % (hi - lo + 1);
-}
-
-/* Byte i of the pattern for seed: differs between neighbouring bytes,
- * between seeds, and between 256-byte blocks. */
-static inline uint8_t pat(uint32_t seed, size_t i)
-{
-	uint32_t s = seed * 2654435761u;
-
-	return (uint8_t)((s >> 13) + i * 167u + (i >> 8) * 13u);
-}
-
-static void fill_pat(uint8_t *p, size_t n, uint32_t seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = pat(seed, i);
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,10 +336,10 @@ static int device_dma(const struct queue *q, swiotlb_addr_t addr, uint32_t len,
 		return -EFAULT;
 	switch (dir) {
 	case SWIOTLB_TO_DEVICE:
-		*csum = fnv1a(p, len);
+		*csum = util_hash(p, len);
 		break;
 	case SWIOTLB_FROM_DEVICE:
-		fill_pat(p, len, FROM_SEED(id));
+		util_fill(p, len, FROM_SEED(id));
 		break;
 	default:
 		for (uint32_t i = 0; i < len; i++)
@@ -442,7 +367,13 @@ static unsigned device_poll(struct queue *q)
 		uint32_t cp = atomic_load_explicit(&r->cq_prod, memory_order_relaxed);
 		struct dma_cqe *c = &r->cq[cp % RING_SLOTS];
 		uint64_t csum;
-		int st = device_dma(q, addr, len, dir, id, &csum);
+		int st;
+
+		/* The entry is read: free it before completing the request, or
+		 * the driver could reuse the request's tag and find the ring
+		 * full.  Pairs with the acquire load of sq_cons in post(). */
+		atomic_store_explicit(&r->sq_cons, cons + 1, memory_order_release);
+		st = device_dma(q, addr, len, dir, id, &csum);
 
 		atomic_store_explicit(&c->id, id, memory_order_relaxed);
 		atomic_store_explicit(&c->status, st, memory_order_relaxed);
@@ -451,8 +382,6 @@ static unsigned device_poll(struct queue *q)
 		 * with the acquire load of cq_prod in completion_poll(). */
 		atomic_store_explicit(&r->cq_prod, cp + 1, memory_order_release);
 	}
-	/* pairs with the acquire load of sq_cons in post() */
-	atomic_store_explicit(&r->sq_cons, cons, memory_order_release);
 	return n;
 }
 
@@ -510,11 +439,11 @@ static uint64_t count_wrong(const uint8_t *p, size_t n, enum swiotlb_dir dir,
 		uint8_t want;
 
 		if (dir == SWIOTLB_FROM_DEVICE)
-			want = pat(FROM_SEED(id), i);
+			want = util_pat(FROM_SEED(id), i);
 		else if (dir == SWIOTLB_BIDIRECTIONAL)
-			want = pat(id, i) ^ XOR_BYTE;
+			want = util_pat(id, i) ^ XOR_BYTE;
 		else
-			want = pat(id, i);
+			want = util_pat(id, i);
 		bad += p[i] != want;
 	}
 	return bad;
@@ -632,19 +561,19 @@ static size_t pick_size(uint64_t *rng, size_t max)
 {
 	static const size_t edges[] = { 1, 2, 511, 2047, 2048, 2049, 4095,
 					4096, 4097, 6144, 12345, 65535 };
-	unsigned r = (unsigned)(rng_next(rng) % 100);
+	unsigned r = (unsigned)(util_rand(rng) % 100);
 	size_t s;
 
 	if (r < 25)
-		s = rng_range(rng, 1, 512);
+		s = util_rand_range(rng, 1, 512);
 	else if (r < 45)
-		s = rng_range(rng, 1, 16384);
+		s = util_rand_range(rng, 1, 16384);
 	else if (r < 70)
-		s = 4096 * rng_range(rng, 1, 16);
+		s = 4096 * util_rand_range(rng, 1, 16);
 	else if (r < 85)
-		s = rng_range(rng, 65536, max);
+		s = util_rand_range(rng, 65536, max);
 	else if (r < 95)
-		s = edges[rng_next(rng) % (sizeof(edges) / sizeof(edges[0]))];
+		s = edges[util_rand(rng) % (sizeof(edges) / sizeof(edges[0]))];
 	else
 		s = max;
 	return s < 1 ? 1 : s > max ? max : s;
@@ -654,13 +583,13 @@ static size_t pick_size(uint64_t *rng, size_t max)
  * anywhere (exercises min_align_mask offset preservation). */
 static size_t pick_offset(uint64_t *rng)
 {
-	unsigned r = (unsigned)(rng_next(rng) % 4);
+	unsigned r = (unsigned)(util_rand(rng) % 4);
 
 	if (r == 0)
 		return 0;
 	if (r == 1)
-		return (size_t)rng_range(rng, 1, 63);
-	return (size_t)rng_range(rng, 0, 4095);
+		return (size_t)util_rand_range(rng, 1, 63);
+	return (size_t)util_rand_range(rng, 0, 4095);
 }
 
 /* Every BURST_EVERY operations the driver posts BURST_LEN maximum-size
@@ -677,19 +606,19 @@ static void prepare(struct demo *d, struct request *rq, uint32_t id, uint64_t *r
 	size_t off = pick_offset(rng);
 
 	rq->id = id;
-	rq->q = &d->q[rng_next(rng) % NQUEUES];
+	rq->q = &d->q[util_rand(rng) % NQUEUES];
 	rq->size = pick_size(rng, rq->q->max_len);
 	if (id % BURST_EVERY < BURST_LEN)
 		rq->size = rq->q->max_len; /* see submit_batch() */
-	rq->dir = (enum swiotlb_dir)(rng_next(rng) % 3);
+	rq->dir = (enum swiotlb_dir)(util_rand(rng) % 3);
 	rq->buf = rq->mem + GUARD + off;
 	memset(rq->buf - GUARD, GUARD_BYTE, GUARD);
 	memset(rq->buf + rq->size, GUARD_BYTE, GUARD);
 	if (rq->dir == SWIOTLB_FROM_DEVICE)
 		memset(rq->buf, 0xcc, rq->size); /* stale: must be overwritten */
 	else
-		fill_pat(rq->buf, rq->size, id);
-	rq->csum = rq->dir == SWIOTLB_TO_DEVICE ? fnv1a(rq->buf, rq->size) : 0;
+		util_fill(rq->buf, rq->size, id);
+	rq->csum = rq->dir == SWIOTLB_TO_DEVICE ? util_hash(rq->buf, rq->size) : 0;
 }
 
 /* Check what the library promises about the bounce address. */
@@ -818,7 +747,7 @@ static int submit_batch(struct demo *d, uint32_t id, unsigned n, uint64_t *rng)
 /* Submit operations until --ops or --seconds is reached (or an error). */
 static void run_mapper(struct demo *d, double t0)
 {
-	uint64_t rng = d->o.seed * 0x9E3779B97F4A7C15ull + 1;
+	uint64_t rng = util_rand_seed(d->o.seed);
 	double deadline = t0 + d->o.seconds, next_report = t0 + 0.5;
 	uint32_t id = 0;
 
@@ -1031,10 +960,10 @@ int main(int argc, char **argv)
 	pthread_join(dev_th, NULL);
 	pthread_join(cpl_th, NULL);
 	run_s = now_s() - t0;
-	swiotlb_mem_stats(d.mem, &before_idle);
+	before_idle = util_mem_stats(d.mem);
 	progress(&d, run_s);
 	idle_s = wait_for_shrink(&d);
-	swiotlb_mem_stats(d.mem, &end);
+	end = util_mem_stats(d.mem);
 	report(&d, &end, &before_idle, run_s, idle_s);
 	teardown(&d);
 	/* relaxed: ordered by the pthread_join()s above */

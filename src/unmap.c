@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The way back from a map: finding a live mapping from its device
+ * address, unmap, sync, and the address queries (is_bounce, addr_to_cpu).
+ * Every entry point starts with dev_may_have_bounced() (the acquire side
+ * of the protocol at the top of map.c), then looks the address up inside
+ * an RCU read-side section.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- finding a live mapping from a device address ---- */
+
+/* The head slot of the live mapping or allocation that contains addr in
+ * p, or -1.  Lock-free: relaxed reads, validated. */
+int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
+			       swiotlb_addr_t addr, uint8_t state)
+{
+	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
+	const struct slot *s = &p->slots[idx];
+	uint8_t st = ld_relaxed(&s->state);
+	unsigned h;
+
+	if (st == SLOT_FREE)
+		return -1;
+	h = st == SLOT_TAIL ? ld_relaxed(&s->head) : idx;
+	if (h >= p->nslots)
+		return -1;
+	s = &p->slots[h];
+	if (ld_relaxed(&s->state) != state || ld_relaxed(&s->dev) != dev)
+		return -1;
+	return (int)h;
+}
+
+static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
+{
+	return pool_slot_addr(p, h) + ld_relaxed(&p->slots[h].offset);
+}
+
+/* Does head slot h describe exactly the mapping (addr, size, dir)? */
+bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir, uint8_t state)
+{
+	const struct slot *s = &p->slots[h];
+
+	return ld_relaxed(&s->state) == state && head_addr(p, h) == addr &&
+	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
+}
+
+/* Is head slot h, read under its area lock, exactly dev's live mapping
+ * (addr, size, dir) in 'state'? */
+bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			    swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return _swiotlb_mapping_is(p, h, addr, size, dir, state) &&
+	       ld_relaxed(&p->slots[h].dev) == dev;
+}
+
+/*
+ * Free the run of head slot h, which the caller validated under the area
+ * lock it holds (_swiotlb_mapping_owned()).  pad and nslots are read here,
+ * under that lock, so they are the mapping's own, never a stale count
+ * from before a racing unmap and remap.  Returns the MAY_BLOCK waiters
+ * seen under the lock: a waiter's retry takes this lock too, so either it
+ * sees the freed slots or this read sees it (wait.c); no fence needed.
+ */
+unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+					 size_t copied_back)
+{
+	struct slot *s = &p->slots[h];
+	unsigned pad = ld_relaxed(&s->pad);
+	unsigned n = ld_relaxed(&s->nslots);
+
+	st_relaxed(&s->dev, NULL);
+	_swiotlb_area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
+	return ld_relaxed(&dev->mem->waitq.nwaiters);
+}
+
+/* After the area lock is dropped: give back a transient pool, wake the
+ * waiter seen under the lock. */
+void _swiotlb_mapping_release_after(struct swiotlb_dev *dev, struct pool *p, unsigned waiters)
+{
+	if (p->kind == POOL_TRANSIENT)
+		_swiotlb_transient_release(p);
+	if (unlikely(waiters))
+		_swiotlb_waitq_wake(&dev->mem->waitq);
+}
+
+/* Bytes copied by a sync: not under an area lock, so they go to the
+ * memory's sync counters (atomic adds) rather than the area's. */
+static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
+{
+	struct dev_shard *sh = dev_shard(dev, current_cpu());
+
+	stat_add(to_device ? &dev->mem->stats.sync_bytes_to_dev
+			   : &dev->mem->stats.sync_bytes_from_dev,
+		 n);
+	stat_add(to_device ? &sh->bytes_to_dev : &sh->bytes_from_dev, n);
+}
+
+/*
+ * Unmap the mapping whose head slot the lock-free find_head() located.
+ * Everything is validated again under the area lock.  A copy-back claims
+ * the mapping under the lock (SLOT_UNMAPPING: a racing second unmap or a
+ * sync of it fails, a shrink cannot retire the pool, nobody else frees
+ * it), copies with the lock dropped, and frees under the lock again.  So
+ * of two racing unmaps exactly one copies and frees, never from or into
+ * slots reused in between (no ABA: the claim and the check are one
+ * critical section).  ATTR_UNDO_MAP (a failed scatter-gather map) also
+ * takes back the map's statistics.
+ */
+static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
+			enum swiotlb_dir dir, unsigned attrs)
+{
+	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
+	bool copy = dir != SWIOTLB_TO_DEVICE &&
+		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
+	struct dev_shard *sh;
+	struct area *a;
+	unsigned waiters;
+
+	if (h < 0)
+		goto bad;
+	a = &p->areas[pool_area_of(p, (unsigned)h)];
+	spin_lock(&a->lock);
+	if (!_swiotlb_mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+		spin_unlock(&a->lock);
+		goto bad;
+	}
+	if (copy) {
+		void *orig = ld_relaxed(&p->slots[h].orig);
+
+		st_relaxed(&p->slots[h].state, SLOT_UNMAPPING);
+		spin_unlock(&a->lock);
+		memcpy(orig, p->cpu + (addr - p->start), size);
+		spin_lock(&a->lock);
+	}
+	if (attrs & ATTR_UNDO_MAP)
+		_swiotlb_area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
+	waiters = _swiotlb_mapping_release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	spin_unlock(&a->lock);
+	_swiotlb_mapping_release_after(dev, p, waiters);
+	sh = dev_shard(dev, current_cpu());
+	if (attrs & ATTR_UNDO_MAP) { /* as if the map never happened */
+		sub_relaxed(&sh->maps, 1);
+		sub_relaxed(&sh->bytes_to_dev, size);
+		return 0;
+	}
+	stat_add(&sh->unmaps, 1);
+	if (copy)
+		stat_add(&sh->bytes_from_dev, size);
+	return 0;
+bad:
+	return _swiotlb_dev_reject(dev, -EINVAL,
+				   "unmap: not the start, size and direction of a live mapping "
+				   "(double unmap?)",
+				   addr, size);
+}
+
+/* An unmap or sync of an address in no pool of the device: a no-op for
+ * an address the device could have been given directly, misuse (e.g. a
+ * second unmap of a transient mapping, whose pool is gone) otherwise. */
+static int not_a_mapping(struct swiotlb_dev *dev, bool unmap, swiotlb_addr_t addr, size_t size)
+{
+	if (_swiotlb_dev_addr_maybe_direct(dev, addr, size))
+		return 0;
+	return _swiotlb_dev_reject(
+		dev, -EINVAL,
+		unmap ? "unmap: not a live mapping of this device (double unmap?)"
+		      : "sync: not inside a live mapping of this device",
+		addr, size);
+}
+
+/* Undo one mapped entry of a failed scatter-gather map (sg.c): unmap it
+ * without copying back, and take back its statistics. */
+void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir)
+{
+	struct pool *p = NULL;
+
+	if (dev_may_have_bounced(dev)) {
+		rcu_enter();
+		p = _swiotlb_lookup_dev_pool(dev, addr);
+		if (p)
+			unmap_bounce(dev, p, addr, size, dir, ATTR_UNDO_MAP);
+		rcu_exit();
+	}
+	if (!p) /* a direct entry: only its count */
+		sub_relaxed(&dev_shard(dev, current_cpu())->direct_maps, 1);
+}
+
+SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			      enum swiotlb_dir dir, unsigned attrs)
+{
+	struct pool *p;
+	int rc = 0;
+
+	if (!dev)
+		return -EINVAL;
+	if (!size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS))
+		return _swiotlb_dev_reject(dev, -EINVAL, "unmap: bad argument", addr, size);
+	if (!dev_may_have_bounced(dev))
+		return not_a_mapping(dev, true, addr, size); /* a direct address? */
+	rcu_enter();
+	p = _swiotlb_lookup_dev_pool(dev, addr);
+	if (p)
+		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
+	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, true, addr, size);
+	return rc;
+}
+
+/* ---- syncs ---- */
+
+static int sync_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
+		       enum swiotlb_dir dir, enum sync_to to)
+{
+	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
+	swiotlb_addr_t start;
+	size_t msize;
+	enum swiotlb_dir mdir;
+	unsigned char *orig, *bounce;
+
+	if (h < 0)
+		return _swiotlb_dev_reject(dev, -EINVAL, "sync: not inside a live mapping", addr,
+					   size);
+	start = head_addr(p, (unsigned)h);
+	mdir = ld_relaxed(&p->slots[h].dir);
+	msize = ld_relaxed(&p->slots[h].size);
+	/* written so that no sum can overflow (size may be anything) */
+	if (addr < start || size > msize || addr - start > msize - size)
+		return _swiotlb_dev_reject(dev, -EINVAL, "sync: range outside the mapping", addr,
+					   size);
+	if (mdir != SWIOTLB_BIDIRECTIONAL && mdir != dir)
+		return _swiotlb_dev_reject(
+			dev, -EINVAL, "sync: direction differs from the mapping's", addr, size);
+	orig = (unsigned char *)ld_relaxed(&p->slots[h].orig) + (addr - start);
+	bounce = p->cpu + (addr - p->start);
+	if (to == TO_CPU && dir != SWIOTLB_TO_DEVICE) {
+		memcpy(orig, bounce, size);
+		count_sync(dev, false, size);
+	} else if (to == TO_DEVICE && dir != SWIOTLB_FROM_DEVICE) {
+		memcpy(bounce, orig, size);
+		count_sync(dev, true, size);
+	}
+	return 0;
+}
+
+/* Sync [addr, addr + size) of a live mapping of dev in direction 'to'. */
+int _swiotlb_sync(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+		  enum sync_to to)
+{
+	struct pool *p;
+	int rc = 0;
+
+	if (!dev)
+		return -EINVAL;
+	if (!size || !dir_valid(dir))
+		return _swiotlb_dev_reject(dev, -EINVAL, "sync: bad argument", addr, size);
+	if (!dev_may_have_bounced(dev))
+		return not_a_mapping(dev, false, addr, size);
+	rcu_enter();
+	p = _swiotlb_lookup_dev_pool(dev, addr);
+	if (p)
+		rc = sync_bounce(dev, p, addr, size, dir, to);
+	rcu_exit();
+	if (!p)
+		return not_a_mapping(dev, false, addr, size);
+	return rc;
+}
+
+SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+				     enum swiotlb_dir dir)
+{
+	return _swiotlb_sync(dev, addr, size, dir, TO_CPU);
+}
+
+SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+					enum swiotlb_dir dir)
+{
+	return _swiotlb_sync(dev, addr, size, dir, TO_DEVICE);
+}
+
+/* ---- address queries ---- */
+
+/* The out-of-line is_bounce (the header inlines the never-bounced check
+ * for C11 callers and calls swiotlb__is_bounce_lookup() after it). */
+SWIOTLB_API bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	return swiotlb__is_bounce_lookup(dev, addr);
+}
+
+SWIOTLB_API bool swiotlb__is_bounce_lookup(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	bool found;
+
+	if (!dev || !dev_may_have_bounced(dev))
+		return false;
+	rcu_enter();
+	found = _swiotlb_lookup_dev_pool(dev, addr) != NULL;
+	rcu_exit();
+	return found;
+}
+
+SWIOTLB_API void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr)
+{
+	struct pool *p;
+	void *cpu = NULL;
+
+	if (!dev || !dev_may_have_bounced(dev))
+		return NULL;
+	rcu_enter();
+	p = _swiotlb_lookup_dev_pool(dev, addr);
+	if (p)
+		cpu = p->cpu + (addr - p->start);
+	rcu_exit();
+	return cpu;
+}
