@@ -86,6 +86,8 @@ struct vblk {
 	uint16_t avail_idx, last_used, free_head;
 	unsigned nfree, ninflight;
 	struct vblk_req **inflight; /* by head descriptor */
+	uint16_t *next;             /* descriptor links, private: the shared
+				       table is written, never read back */
 	uint64_t capacity;
 	size_t seg_size;
 	unsigned seg_max;
@@ -165,11 +167,14 @@ static int rings_alloc(struct vblk *b)
 	b->used = b->s_used.cpu;
 	b->hdr = b->s_hdr.cpu;
 	b->status = b->s_status.cpu;
-	for (unsigned i = 0; i < q; i++)
-		b->desc[i].next = (uint16_t)(i + 1);
-	b->nfree = q;
 	b->inflight = calloc(q, sizeof(*b->inflight));
-	return b->inflight ? 0 : -ENOMEM;
+	b->next = calloc(q, sizeof(*b->next));
+	if (!b->inflight || !b->next)
+		return -ENOMEM;
+	for (unsigned i = 0; i < q; i++)
+		b->next[i] = (uint16_t)(i + 1);
+	b->nfree = q;
+	return 0;
 }
 
 static int device_config(struct vblk *b, uint64_t features)
@@ -341,11 +346,13 @@ static void req_unmap(struct vblk *b, struct vblk_req *r, bool copy)
 		r->result = rc;
 }
 
-static void desc_set(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags)
+static void desc_set(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
 {
 	d->addr = addr;
 	d->len = len;
 	d->flags = flags;
+	d->next = next;
 }
 
 /* Build the chain from the free list; returns its head. */
@@ -357,30 +364,31 @@ static unsigned chain_build(struct vblk *b, struct vblk_req *r)
 	b->hdr[head] = (struct blk_hdr){ r->op, 0, r->offset / VBLK_SECTOR };
 	b->status[head] = 0xff;
 	desc_set(&b->desc[i], b->s_hdr.addr + head * sizeof(struct blk_hdr),
-		 sizeof(struct blk_hdr), VRING_DESC_F_NEXT);
+		 sizeof(struct blk_hdr), VRING_DESC_F_NEXT, b->next[i]);
 	for (unsigned k = 0; k < r->nseg; k++) {
-		i = b->desc[i].next;
+		i = b->next[i];
 		desc_set(&b->desc[i], r->sg[k].addr, (uint32_t)r->sg[k].len,
-			 VRING_DESC_F_NEXT | wr);
+			 VRING_DESC_F_NEXT | wr, b->next[i]);
 	}
-	i = b->desc[i].next;
-	desc_set(&b->desc[i], b->s_status.addr + head, 1, VRING_DESC_F_WRITE);
-	b->free_head = b->desc[i].next;
+	i = b->next[i];
+	desc_set(&b->desc[i], b->s_status.addr + head, 1, VRING_DESC_F_WRITE, 0);
+	b->free_head = b->next[i];
 	b->nfree -= n;
 	return head;
 }
 
-static void chain_free(struct vblk *b, unsigned head)
+/* Give a request's chain back: its length is known from the request, the
+ * links from the private array (a device may have scribbled on the
+ * shared table). */
+static void chain_free(struct vblk *b, const struct vblk_req *r)
 {
-	unsigned i = head, n = 1;
+	unsigned i = r->head;
 
-	while (b->desc[i].flags & VRING_DESC_F_NEXT) {
-		i = b->desc[i].next;
-		n++;
-	}
-	b->desc[i].next = b->free_head;
-	b->free_head = (uint16_t)head;
-	b->nfree += n;
+	for (unsigned k = 0; k < r->nseg + 1; k++)
+		i = b->next[i];
+	b->next[i] = b->free_head;
+	b->free_head = (uint16_t)r->head;
+	b->nfree += r->nseg + 2;
 }
 
 static void ring_kick(struct vblk *b)
@@ -450,7 +458,7 @@ static void req_finish(struct vblk *b, struct vblk_req *r, int result)
 {
 	r->result = result;
 	req_unmap(b, r, !result);
-	chain_free(b, r->head);
+	chain_free(b, r);
 	b->inflight[r->head] = NULL;
 	b->ninflight--;
 	if (r->result) {
@@ -640,6 +648,7 @@ int vblk_close(struct vblk *b)
 	if (b->kick_fd >= 0 && !vhost_user_broken(&b->vu))
 		vhost_user_stop_vring(&b->vu, 0, NULL);
 	free(b->inflight);
+	free(b->next);
 	if (b->dev) {
 		shared_free(b, &b->s_desc);
 		shared_free(b, &b->s_avail);
