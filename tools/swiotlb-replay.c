@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * swiotlb-replay: replay a kernel swiotlb trace (CSV, optionally gzip'ed;
- * see shared/traces/README.md for the columns) through libswiotlb and check
- * the library against it.
+ * see shared/traces/README.md for the columns, tools/swiotlb-trace-convert
+ * makes one from raw ftrace text) through libswiotlb, check the library
+ * against it, and advise on the pool size the trace needs.
  *
- * One device (min_align_mask 0xfff, force_bounce) on a static pool
- * (default 64 MiB, 2 areas), like the traced NVMe controller.  For every
- * map the replayer builds an original buffer with the same low 12 address
- * bits as the trace's orig_addr, fills it with a pattern and maps it with
- * the trace's direction and attributes; the map event runs pinned to the
- * trace's CPU so the library picks the same area as the kernel did.
+ * Check replay: every trace device (min_align_mask --min-align,
+ * force_bounce) on one static pool of --pool-size (default 64 MiB, 2
+ * areas), like the traced NVMe controller.  For every map the replayer
+ * builds an original buffer with the same low 12 address bits as the
+ * trace's orig_addr, fills it with a pattern and maps it with the trace's
+ * direction and attributes; the map event runs pinned to the trace's CPU so
+ * the library picks the same area as the kernel did.
  *
- * Checks (any failure makes the exit status 1):
- *   - every map succeeds and keeps the low 12 bits of orig_addr;
+ * Correctness checks (any failure: exit 1):
+ *   - every map that gets slots keeps the low 12 bits of orig_addr;
  *   - the bounce buffer holds the original's bytes after map;
  *   - unmap copies the "device" data back (FROM_DEVICE, BIDIRECTIONAL) or
  *     leaves the original untouched (TO_DEVICE); guards stay intact;
@@ -20,73 +22,81 @@
  *   - the library's used_slots equals the replayer's own tally;
  *   - when pinned, the slots in use in the trace CPU's area before each map
  *     equal the kernel's own count for that area (areaN_used).
+ * A map that fails for lack of slots (-ENOSPC) is a capacity shortfall,
+ * not a correctness failure: its unmap and syncs are skipped, the rest is
+ * still checked, and the exit status is 3 unless a check failed.
  * Reported for information: the kernel's area0_used + area1_used against
  * our total (the kernel reads the other CPU's area counter without its
  * lock, so the trace itself is off there for ~4% of the maps), and how many
  * bounce addresses equal the kernel's.
+ *
+ * Sizing (replay-sizing.c): smallest static pool per placement, dynamic
+ * growth from --start-size, and the kernel's CoCo default for --ram.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "replay.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "swiotlb.h"
-
-static const char *prog = "swiotlb-replay";
+const char *prog = "swiotlb-replay";
 
 /* ------------------------------------------------------------------ */
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-struct opts {
-	const char *trace;
-	size_t pool_size;
-	unsigned areas;
-	uint64_t limit;        /* events; 0 = all */
-	bool quiet;
-	int pin;               /* -1 auto, 0 off, 1 on */
-	const char *json;
-	uint64_t pool_base;    /* device address given to the pool */
-	uint32_t min_align;
-	bool hot_cursor;       /* library default cursor (hot reuse) */
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: %s [options] TRACE.csv[.gz]\n"
-"Replay a kernel swiotlb trace through libswiotlb and verify every byte.\n"
-"Exit 0 = all checks passed, 1 = a check failed, 2 = usage or input error.\n"
+"Replay a kernel swiotlb trace through libswiotlb, verify every byte, and say\n"
+"how large a pool the trace needs.  TRACE is the CSV of swiotlb-trace-convert\n"
+"(raw ftrace text of swiotlb-capture -> CSV).\n"
 "\n"
-"      --pool-size B   static pool size (default 64M; K/M/G suffixes)\n"
-"      --areas N       areas of the pool (default 2, a power of two)\n"
-"      --limit N       replay only the first N events\n"
+"Check replay (byte-verified, one static pool):\n"
+"      --pool-size B   pool size (default 64M; K/M/G suffixes)\n"
+"      --areas N       areas of every pool (default: the trace's areaN_used\n"
+"                      columns, else 2; a power of two)\n"
+"      --hot-cursor    library default placement (hot slot reuse) instead of\n"
+"                      strict_cursor, the kernel's placement (see below)\n"
+"      --min-align M   devices' min_align_mask (default 0xfff)\n"
 "      --pin / --no-pin  run each map on the trace's CPU (row cpu %% online\n"
 "                      CPUs); default on when 2+ CPUs are usable\n"
 "      --pool-base A   device address of the pool (default 0x7bddd000, the\n"
-"                      traced kernel's pool start, so that bounce addresses\n"
-"                      can be compared with the kernel's)\n"
-"      --min-align M   device min_align_mask (default 0xfff)\n"
-"      --hot-cursor    use the library's default cursor rule (hot slot reuse)\n"
-"                      instead of the kernel's forward-only cursor\n"
-"      --json FILE     write a JSON summary to FILE\n"
+"                      traced kernel's pool start, to compare bounce addresses)\n"
+"      --limit N       use only the first N events\n"
+"      --no-check      skip the check replay (sizing only)\n"
+"\n"
+"Sizing advisor:\n"
+"      --start-size B  dynamic memory: initial pool (default 1M)\n"
+"      --max-size B    dynamic memory: cap on all pools (default none)\n"
+"      --ram B         also give the kernel's CoCo default pool for this much\n"
+"                      RAM (6%% clamped to 64M..1G, power of two) and say\n"
+"                      whether it serves the trace\n"
+"      --search-max B  largest static pool the search tries (default 4G)\n"
+"      --no-sizing     skip the advisor (check replay only)\n"
+"\n"
+"Output:\n"
+"      --json[=FILE]   JSON report on stdout (or into FILE) instead of text\n"
+"      --skip-missing  exit 77 (skipped) when TRACE does not exist\n"
 "  -q, --quiet         print only the result line\n"
-"  -h, --help          this text\n", prog);
+"  -h, --help          this text\n"
+"\n"
+"Exit status: 0 all checks passed and the pool served every map; 1 a\n"
+"correctness check failed; 2 usage or input error; 3 capacity shortfall:\n"
+"maps failed for lack of slots in --pool-size (all else correct); 4 the trace\n"
+"has only swiotlb_bounced lines (a size histogram, no lifetimes, no sizing);\n"
+"77 --skip-missing and TRACE is absent.\n"
+"\n"
+"strict_cursor reproduces %s.\n"
+"Sizing, exit codes and the output's numbers: docs/SIZING.md.\n", prog, KERNEL_PLACEMENT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -98,9 +108,8 @@ static _Noreturn void bad_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\n\n", stderr);
-	usage(stderr);
-	exit(2);
+	fprintf(stderr, "\n(%s --help for the options)\n", prog);
+	exit(EXIT_USAGE);
 }
 
 /* Unsigned number (0x.. allowed), optional K/M/G suffix; exits 2 on junk. */
@@ -121,6 +130,7 @@ static uint64_t parse_num(const char *opt, const char *s, bool suffix)
 		case 'k': case 'K': shift = 10; break;
 		case 'm': case 'M': shift = 20; break;
 		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
 		default: bad_usage("%s: invalid size '%s'", opt, s);
 		}
 		if (!strcmp(end, "iB") || !strcmp(end, "B"))
@@ -134,298 +144,113 @@ static uint64_t parse_num(const char *opt, const char *s, bool suffix)
 }
 
 enum { OPT_POOL = 256, OPT_AREAS, OPT_LIMIT, OPT_PIN, OPT_NOPIN, OPT_JSON,
-       OPT_BASE, OPT_MINALIGN, OPT_HOT };
+       OPT_BASE, OPT_MINALIGN, OPT_HOT, OPT_SKIP, OPT_NOCHECK, OPT_NOSIZING,
+       OPT_START, OPT_MAXSIZE, OPT_RAM, OPT_SEARCHMAX };
+
+static const struct option longopts[] = {
+	{ "pool-size", required_argument, NULL, OPT_POOL },
+	{ "areas", required_argument, NULL, OPT_AREAS },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "pin", no_argument, NULL, OPT_PIN },
+	{ "no-pin", no_argument, NULL, OPT_NOPIN },
+	{ "json", optional_argument, NULL, OPT_JSON },
+	{ "pool-base", required_argument, NULL, OPT_BASE },
+	{ "min-align", required_argument, NULL, OPT_MINALIGN },
+	{ "hot-cursor", no_argument, NULL, OPT_HOT },
+	{ "skip-missing", no_argument, NULL, OPT_SKIP },
+	{ "no-check", no_argument, NULL, OPT_NOCHECK },
+	{ "no-sizing", no_argument, NULL, OPT_NOSIZING },
+	{ "start-size", required_argument, NULL, OPT_START },
+	{ "max-size", required_argument, NULL, OPT_MAXSIZE },
+	{ "ram", required_argument, NULL, OPT_RAM },
+	{ "search-max", required_argument, NULL, OPT_SEARCHMAX },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static unsigned parse_areas(const char *s)
+{
+	uint64_t v = parse_num("--areas", s, false);
+
+	if (!v || (v & (v - 1)) || v > 1024)
+		bad_usage("--areas: a power of two up to 1024, got '%s'", s);
+	return (unsigned)v;
+}
+
+static uint32_t parse_min_align(const char *s)
+{
+	uint64_t v = parse_num("--min-align", s, false);
+
+	if (v > 0xffff || (v & (v + 1)))
+		bad_usage("--min-align: 2^n-1 up to 0xffff, got '%s'", s);
+	return (uint32_t)v;
+}
+
+static void parse_one(int c, struct opts *o, char **argv)
+{
+	switch (c) {
+	case OPT_POOL: o->pool_size = parse_num("--pool-size", optarg, true); break;
+	case OPT_AREAS: o->areas = parse_areas(optarg); o->areas_given = true; break;
+	case OPT_LIMIT: o->limit = parse_num("--limit", optarg, false); break;
+	case OPT_PIN: o->pin = 1; break;
+	case OPT_NOPIN: o->pin = 0; break;
+	case OPT_JSON: o->json = optarg ? optarg : "-"; break;
+	case OPT_BASE: o->pool_base = parse_num("--pool-base", optarg, false); break;
+	case OPT_MINALIGN: o->min_align = parse_min_align(optarg); break;
+	case OPT_HOT: o->hot_cursor = true; break;
+	case OPT_SKIP: o->skip_missing = true; break;
+	case OPT_NOCHECK: o->no_check = true; break;
+	case OPT_NOSIZING: o->no_sizing = true; break;
+	case OPT_START: o->start_size = parse_num("--start-size", optarg, true); break;
+	case OPT_MAXSIZE: o->max_size = parse_num("--max-size", optarg, true); break;
+	case OPT_RAM: o->ram = parse_num("--ram", optarg, true); break;
+	case OPT_SEARCHMAX: o->search_max = parse_num("--search-max", optarg, true); break;
+	case 'q': o->quiet = true; break;
+	case 'h': usage(stdout); exit(EXIT_OK);
+	case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
+	default:
+		if (optopt)
+			bad_usage("unknown option '-%c'", optopt);
+		bad_usage("unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+static void check_opts(struct opts *o)
+{
+	size_t seg_area = (size_t)o->areas * SWIOTLB_SEGMENT_SIZE;
+
+	if (o->pool_size < seg_area || o->pool_size % SWIOTLB_SLOT_SIZE)
+		bad_usage("--pool-size: a multiple of %u, at least one segment (%u KiB) per area",
+			  SWIOTLB_SLOT_SIZE, SWIOTLB_SEGMENT_SIZE >> 10);
+	if (o->pool_base & 4095)
+		bad_usage("--pool-base: must be page aligned");
+	if (o->start_size < SWIOTLB_SEGMENT_SIZE || o->start_size % SWIOTLB_SLOT_SIZE)
+		bad_usage("--start-size: a multiple of %u, at least one segment (%u KiB)",
+			  SWIOTLB_SLOT_SIZE, SWIOTLB_SEGMENT_SIZE >> 10);
+	if (o->max_size && o->max_size < o->start_size)
+		bad_usage("--max-size: must be at least --start-size");
+	if (o->search_max < seg_area || o->search_max > ((size_t)1 << 40))
+		bad_usage("--search-max: between one segment per area and 1T");
+	if (o->no_check && o->no_sizing)
+		bad_usage("--no-check and --no-sizing: nothing left to do");
+}
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{ "pool-size", required_argument, NULL, OPT_POOL },
-		{ "areas", required_argument, NULL, OPT_AREAS },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "pin", no_argument, NULL, OPT_PIN },
-		{ "no-pin", no_argument, NULL, OPT_NOPIN },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "pool-base", required_argument, NULL, OPT_BASE },
-		{ "min-align", required_argument, NULL, OPT_MINALIGN },
-		{ "hot-cursor", no_argument, NULL, OPT_HOT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	*o = (struct opts){ .pool_size = 64u << 20, .areas = 2, .pin = -1,
-			    .pool_base = 0x7bddd000, .min_align = 0xfff };
+			    .pool_base = 0x7bddd000, .min_align = 0xfff,
+			    .start_size = 1u << 20, .search_max = (size_t)4 << 30 };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_POOL: o->pool_size = parse_num("--pool-size", optarg, true); break;
-		case OPT_AREAS: {
-			uint64_t v = parse_num("--areas", optarg, false);
-
-			if (!v || (v & (v - 1)) || v > 1024)
-				bad_usage("--areas: a power of two up to 1024, got '%s'", optarg);
-			o->areas = (unsigned)v;
-			break;
-		}
-		case OPT_LIMIT: o->limit = parse_num("--limit", optarg, false); break;
-		case OPT_PIN: o->pin = 1; break;
-		case OPT_NOPIN: o->pin = 0; break;
-		case OPT_JSON: o->json = optarg; break;
-		case OPT_BASE: o->pool_base = parse_num("--pool-base", optarg, false); break;
-		case OPT_MINALIGN: {
-			uint64_t v = parse_num("--min-align", optarg, false);
-
-			if (v > 0xffff || (v & (v + 1)))
-				bad_usage("--min-align: 2^n-1 up to 0xffff, got '%s'", optarg);
-			o->min_align = (uint32_t)v;
-			break;
-		}
-		case OPT_HOT: o->hot_cursor = true; break;
-		case 'q': o->quiet = true; break;
-		case 'h': usage(stdout); exit(0);
-		case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				bad_usage("unknown option '-%c'", optopt);
-			bad_usage("unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1)
+		parse_one(c, o, argv);
 	if (optind != argc - 1)
-		bad_usage(optind >= argc ? "no trace file given" : "more than one trace file given");
+		bad_usage(optind >= argc ? "no trace file given" :
+			  "more than one trace file given");
 	o->trace = argv[optind];
-	if (o->pool_size < (size_t)o->areas * SWIOTLB_SEGMENT_SIZE ||
-	    o->pool_size % SWIOTLB_SLOT_SIZE)
-		bad_usage("--pool-size: a multiple of %u, at least one segment per area",
-			  SWIOTLB_SLOT_SIZE);
-	if (o->pool_base & 4095)
-		bad_usage("--pool-base: must be page aligned");
-}
-
-/* ------------------------------------------------------------------ */
-/* Trace input: CSV lines, decompressed by gzip in a child process      */
-/* ------------------------------------------------------------------ */
-
-struct input {
-	FILE *f;
-	pid_t child;          /* gzip, or 0 */
-	char *line;
-	size_t cap;
-};
-
-static bool ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
-/* Open the trace; *.gz goes through "gzip -dc" (no shell involved). */
-static int input_open(struct input *in, const char *path)
-{
-	int fd[2];
-
-	memset(in, 0, sizeof(*in));
-	if (access(path, R_OK)) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	if (!ends_with(path, ".gz")) {
-		in->f = fopen(path, "r");
-		return in->f ? 0 : -1;
-	}
-	if (pipe(fd))
-		return -1;
-	in->child = fork();
-	if (in->child < 0)
-		return -1;
-	if (in->child == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
-		perror("gzip");
-		_exit(127);
-	}
-	close(fd[1]);
-	in->f = fdopen(fd[0], "r");
-	return in->f ? 0 : -1;
-}
-
-/* Next line without its newline, or NULL at the end. */
-static char *input_line(struct input *in)
-{
-	ssize_t n = getline(&in->line, &in->cap, in->f);
-
-	if (n < 0)
-		return NULL;
-	while (n > 0 && (in->line[n - 1] == '\n' || in->line[n - 1] == '\r'))
-		in->line[--n] = '\0';
-	return in->line;
-}
-
-/* Close; returns 0 when gzip (if any) succeeded. */
-static int input_close(struct input *in)
-{
-	int st = 0;
-
-	fclose(in->f);
-	free(in->line);
-	if (in->child > 0) {
-		if (waitpid(in->child, &st, 0) < 0)
-			return -1;
-		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* CSV rows                                                            */
-/* ------------------------------------------------------------------ */
-
-#define MAX_FIELDS 64
-#define MAX_AREAS 8
-
-enum col { C_CPU, C_OP, C_DEV, C_ORIG, C_TLB, C_SIZE, C_ALIGN, C_DIR, C_SEQ,
-	   C_ATTRS, C_INUNMAP, C_COMM, NCOLS };
-static const char *const col_names[NCOLS] = {
-	"cpu", "op", "dev_id", "orig_addr", "tlb_addr", "mapping_size",
-	"alloc_align_mask", "dir", "seq", "attrs", "in_unmap", "comm",
-};
-
-struct header {
-	int col[NCOLS];            /* field index or -1 */
-	int used_col[MAX_AREAS];   /* areaN_used field index or -1 */
-	int nused;                 /* areas with a used column */
-	int nfields;
-};
-
-enum op { OP_MAP, OP_UNMAP, OP_SYNC_CPU, OP_SYNC_DEV };
-
-struct event {
-	uint64_t line;
-	int cpu;
-	enum op op;
-	char dev[40];
-	uint64_t orig, tlb, size, align_mask, seq;
-	int dir;
-	unsigned attrs;
-	bool in_unmap;
-	bool has_used;
-	int64_t used[MAX_AREAS];
-};
-
-/* Split a line at commas in place; returns the number of fields. */
-static int split(char *s, char **f, int max)
-{
-	int n = 0;
-
-	f[n++] = s;
-	for (; *s && n < max; s++) {
-		if (*s == ',') {
-			*s = '\0';
-			f[n++] = s + 1;
-		}
-	}
-	return n;
-}
-
-static int parse_header(char *line, struct header *h)
-{
-	char *f[MAX_FIELDS];
-	int n = split(line, f, MAX_FIELDS);
-
-	for (int c = 0; c < NCOLS; c++)
-		h->col[c] = -1;
-	h->nused = 0;
-	for (int a = 0; a < MAX_AREAS; a++)
-		h->used_col[a] = -1;
-	for (int i = 0; i < n; i++) {
-		unsigned a;
-		char rest[8];
-
-		for (int c = 0; c < NCOLS; c++)
-			if (!strcmp(f[i], col_names[c]))
-				h->col[c] = i;
-		if (sscanf(f[i], "area%u_use%7s", &a, rest) == 2 && !strcmp(rest, "d") &&
-		    a < MAX_AREAS)
-			h->used_col[a] = i;
-	}
-	while (h->nused < MAX_AREAS && h->used_col[h->nused] >= 0)
-		h->nused++;
-	h->nfields = n;
-	for (int c = C_CPU; c <= C_DIR; c++)
-		if (c != C_ALIGN && h->col[c] < 0) {
-			fprintf(stderr, "%s: trace header lacks column '%s'\n", prog, col_names[c]);
-			return -1;
-		}
-	return 0;
-}
-
-/* Field i of a row; a comm containing commas shifts the later fields. */
-static const char *field(const struct header *h, char **f, int n, int i)
-{
-	if (i < 0)
-		return "";
-	if (n > h->nfields && h->col[C_COMM] >= 0 && i > h->col[C_COMM])
-		i += n - h->nfields;
-	return i < n ? f[i] : "";
-}
-
-static bool num(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s)
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return !errno && !*end;
-}
-
-static int parse_op(const char *s, enum op *op)
-{
-	static const char *const names[] = { "map", "unmap", "sync_cpu", "sync_dev" };
-
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i])) {
-			*op = (enum op)i;
-			return 0;
-		}
-	return -1;
-}
-
-/* Parse one data row into *e; -1 on a malformed row. */
-static int parse_row(const struct header *h, char *line, struct event *e)
-{
-	char *f[MAX_FIELDS];
-	int n = split(line, f, MAX_FIELDS);
-	uint64_t v;
-
-#define FLD(c) field(h, f, n, h->col[c])
-	if (parse_op(FLD(C_OP), &e->op))
-		return -1;
-	if (!num(FLD(C_CPU), &v) || v > 4096)
-		return -1;
-	e->cpu = (int)v;
-	snprintf(e->dev, sizeof(e->dev), "%s", FLD(C_DEV));
-	if (!num(FLD(C_ORIG), &e->orig) || !num(FLD(C_TLB), &e->tlb) ||
-	    !num(FLD(C_SIZE), &e->size) || !num(FLD(C_DIR), &v) || v > 2)
-		return -1;
-	e->dir = (int)v;
-	e->align_mask = num(FLD(C_ALIGN), &v) ? v : 0;
-	e->seq = num(FLD(C_SEQ), &v) ? v : e->line;
-	e->attrs = num(FLD(C_ATTRS), &v) ? (unsigned)v : 0;
-	e->in_unmap = num(FLD(C_INUNMAP), &v) && v;
-	e->has_used = h->nused > 0;
-	for (int a = 0; a < h->nused; a++) {
-		if (!num(field(h, f, n, h->used_col[a]), &v))
-			e->has_used = false;
-		else
-			e->used[a] = (int64_t)v;
-	}
-#undef FLD
-	return 0;
+	check_opts(o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -499,6 +324,7 @@ struct live {
 	size_t chunk_len;
 	unsigned nslots;
 	unsigned area;            /* our area of the slot run */
+	uint16_t dev;             /* trace device index */
 	bool sync_skipped;        /* the in_unmap sync_cpu row was skipped */
 };
 
@@ -545,12 +371,16 @@ static void chunk_put(struct chunks *c, uint8_t *p, size_t len)
 struct results {
 	uint64_t events, maps, maps_failed, unmaps, unmap_errors;
 	uint64_t syncs_done, syncs_skipped, sync_errors, unmatched;
-	uint64_t other_dev_events, bad_rows, ignored_attr_bits;
+	uint64_t bad_rows, ignored_attr_bits;
+	uint64_t maps_nospace;     /* capacity shortfall: -ENOSPC */
+	uint64_t rows_of_failed;   /* unmaps/syncs of those, skipped */
+	uint64_t kernel_failed;    /* map_failed rows (the kernel's own) */
 	uint64_t offset_errors, data_errors, guard_errors;
 	uint64_t own_checked, own_mismatch, total_checked, total_mismatch;
 	uint64_t lib_used_mismatch, same_addr_as_kernel, in_trace_area;
 	uint64_t peak_live, peak_slots, peak_bytes, peak_lib_mappings;
 	uint64_t leftover_unmapped;
+	uint64_t own_stopped_line;  /* placement diverged: own-area check off */
 	uint64_t first_diff_line, first_diff_kernel, first_diff_ours; /* pool offsets */
 	int64_t first_own_mismatch_line, first_lib_mismatch_line;
 };
@@ -559,15 +389,14 @@ struct replay {
 	struct opts o;
 	struct rec_provider prov;
 	struct swiotlb_mem *mem;
-	struct swiotlb_dev *dev;
+	const struct trace *t;
+	struct swiotlb_dev *devs[MAX_DEVS];
 	uint64_t pool_addr;       /* our pool's device address */
 	uint64_t area_bytes;
-	int ncpus;                /* usable CPUs, for pinning */
-	int cpus[CPU_SETSIZE];
-	int pinned_to;            /* index into cpus, or -1 */
-	bool pin;
-	char dev_id[40];
+	struct cpus cpus;
 	int trace_areas;          /* areaN_used columns in the trace */
+	uint64_t *nospace;        /* kernel tlb of maps we could not serve */
+	size_t nnospace, nospace_cap;
 	struct live *live;
 	size_t nlive, live_cap;
 	uint64_t live_slots, live_bytes;
@@ -628,55 +457,12 @@ static bool guards_ok(const struct live *l)
 	return true;
 }
 
+#define DEV(rp, l) ((rp)->devs[(l)->dev])
 #define DEV_SEED(seq) ((seq) ^ 0xd1b54a32d192ed03ull)
-
-/* ------------------------------------------------------------------ */
-/* CPU pinning                                                         */
-/* ------------------------------------------------------------------ */
-
-static void init_cpus(struct replay *rp)
-{
-	cpu_set_t set;
-
-	rp->ncpus = 0;
-	rp->pinned_to = -1;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &set))
-				rp->cpus[rp->ncpus++] = c;
-	rp->pin = rp->o.pin < 0 ? rp->ncpus >= 2 : rp->o.pin && rp->ncpus >= 1;
-}
-
-/* Move the replaying thread to the trace's CPU (mod the usable CPUs). */
-static void pin_to(struct replay *rp, int trace_cpu)
-{
-	int idx = trace_cpu % rp->ncpus;
-	cpu_set_t set;
-
-	if (!rp->pin || idx == rp->pinned_to)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(rp->cpus[idx], &set);
-	if (sched_setaffinity(0, sizeof(set), &set) == 0)
-		rp->pinned_to = idx;
-}
 
 /* ------------------------------------------------------------------ */
 /* Slot accounting: what the library must use for a mapping             */
 /* ------------------------------------------------------------------ */
-
-/* Slots of a map per the kernel's rules: the data offset under
- * min_align_mask (limited to the slot and alloc_align_mask) is part of
- * the allocation; padding slots precede the data. */
-static unsigned map_slots(const struct replay *rp, uint64_t orig, uint64_t size,
-			  uint64_t align_mask, unsigned *pad)
-{
-	uint64_t off = orig & rp->o.min_align & (align_mask | (SWIOTLB_SLOT_SIZE - 1));
-	uint64_t alloc = (size + off + align_mask) & ~align_mask;
-
-	*pad = (unsigned)(off >> SWIOTLB_SLOT_SHIFT);
-	return (unsigned)((alloc + SWIOTLB_SLOT_SIZE - 1) >> SWIOTLB_SLOT_SHIFT);
-}
 
 /* Compare the used counts before a map: ours (library and tally) against
  * the kernel's at map entry. */
@@ -696,9 +482,17 @@ static void check_used(struct replay *rp, const struct event *e)
 		ktotal += (uint64_t)e->used[a];
 	rp->r.total_checked++;
 	rp->r.total_mismatch += ktotal != rp->live_slots;
-	/* Per-area counts are comparable only with the kernel's area layout
-	 * and with the map running on the trace's CPU. */
-	if (rp->pin && (int)rp->o.areas == rp->trace_areas) {
+	/* Per-area counts are comparable only with the kernel's area layout,
+	 * with the map running on the trace's CPU, and while every map went
+	 * where the kernel's did: a smaller pool than the kernel's may fail a
+	 * map or spill it into another area, after which the counts differ
+	 * without anything being wrong. */
+	if (rp->r.maps_nospace || rp->r.in_trace_area < rp->r.maps) {
+		if (!rp->r.own_stopped_line)
+			rp->r.own_stopped_line = e->line;
+		return;
+	}
+	if (rp->cpus.pin && (int)rp->o.areas == rp->trace_areas) {
 		rp->r.own_checked++;
 		if ((uint64_t)e->used[own] != rp->area_used[own] &&
 		    !rp->r.own_mismatch++)
@@ -711,21 +505,24 @@ static void check_used(struct replay *rp, const struct event *e)
 /* ------------------------------------------------------------------ */
 
 /* Index of the live mapping the kernel placed at exactly tlb, or -1. */
-static ssize_t find_exact(const struct replay *rp, uint64_t tlb)
+static ssize_t find_exact(const struct replay *rp, const struct event *e)
 {
 	for (size_t i = 0; i < rp->nlive; i++)
-		if (rp->live[i].ktlb == tlb)
+		if (rp->live[i].ktlb == e->tlb && rp->live[i].dev == e->dev)
 			return (ssize_t)i;
 	return -1;
 }
 
 /* Index of the live mapping whose kernel range holds [tlb, tlb+len). */
-static ssize_t find_range(const struct replay *rp, uint64_t tlb, uint64_t len)
+static ssize_t find_range(const struct replay *rp, const struct event *e)
 {
+	uint64_t tlb = e->tlb, len = e->size;
+
 	for (size_t i = 0; i < rp->nlive; i++) {
 		const struct live *l = &rp->live[i];
 
-		if (tlb >= l->ktlb && tlb - l->ktlb <= l->size && len <= l->size - (tlb - l->ktlb))
+		if (l->dev == e->dev && tlb >= l->ktlb && tlb - l->ktlb <= l->size &&
+		    len <= l->size - (tlb - l->ktlb))
 			return (ssize_t)i;
 	}
 	return -1;
@@ -777,15 +574,15 @@ static void live_del(struct replay *rp, size_t i)
 static int check_map(struct replay *rp, const struct event *e, struct live *l)
 {
 	uint64_t m = rp->o.min_align, area_slots = rp->area_bytes >> SWIOTLB_SLOT_SHIFT;
-	const uint8_t *b = swiotlb_addr_to_cpu(rp->dev, l->addr);
+	const uint8_t *b = swiotlb_addr_to_cpu(DEV(rp, l), l->addr);
 	unsigned pad;
 	uint64_t slot;
 
-	l->nslots = map_slots(rp, e->orig, e->size, e->align_mask, &pad);
+	l->nslots = map_slots(rp->o.min_align, e->orig, e->size, e->align_mask, &pad);
 	if ((l->addr & m) != (e->orig & m))
 		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " lost the low bits of"
 		      " orig 0x%" PRIx64, l->addr, e->orig);
-	if (!b || !swiotlb_addr_to_cpu(rp->dev, l->addr + l->size - 1) ||
+	if (!b || !swiotlb_addr_to_cpu(DEV(rp, l), l->addr + l->size - 1) ||
 	    memcmp(b, l->buf, l->size))
 		failf(rp, &rp->r.data_errors, e, "bounce buffer does not hold the original");
 	if (l->addr - rp->pool_addr == e->tlb - rp->o.pool_base) {
@@ -797,7 +594,8 @@ static int check_map(struct replay *rp, const struct event *e, struct live *l)
 	}
 	slot = ((l->addr - rp->pool_addr) >> SWIOTLB_SLOT_SHIFT) - pad;
 	if (l->addr < rp->pool_addr || slot >= area_slots * rp->o.areas) {
-		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " outside the pool", l->addr);
+		failf(rp, &rp->r.offset_errors, e, "bounce 0x%" PRIx64 " outside the pool",
+		      l->addr);
 		return -1;
 	}
 	l->area = (unsigned)(slot / area_slots);
@@ -805,17 +603,56 @@ static int check_map(struct replay *rp, const struct event *e, struct live *l)
 	return 0;
 }
 
+/* A map the pool had no room for (capacity, not correctness): remember
+ * the kernel's bounce range so its unmap and syncs are skipped. */
+static void nospace_add(struct replay *rp, const struct event *e)
+{
+	rp->r.maps_nospace++;
+	if (rp->nnospace + 2 > rp->nospace_cap) {
+		size_t cap = rp->nospace_cap ? rp->nospace_cap * 2 : 256;
+		uint64_t *n = realloc(rp->nospace, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		rp->nospace = n;
+		rp->nospace_cap = cap;
+	}
+	rp->nospace[rp->nnospace++] = e->tlb;
+	rp->nospace[rp->nnospace++] = e->size;
+}
+
+/* Is [tlb, tlb+len) inside a map we could not serve?  An unmap (exact
+ * start) also forgets it. */
+static bool nospace_hit(struct replay *rp, uint64_t tlb, uint64_t len, bool unmap)
+{
+	for (size_t i = 0; i < rp->nnospace; i += 2) {
+		uint64_t s = rp->nospace[i], n = rp->nospace[i + 1];
+
+		if (tlb < s || tlb - s > n || len > n - (tlb - s) || (unmap && tlb != s))
+			continue;
+		if (unmap) {
+			rp->nospace[i] = rp->nospace[rp->nnospace - 2];
+			rp->nospace[i + 1] = rp->nospace[rp->nnospace - 1];
+			rp->nnospace -= 2;
+		}
+		rp->r.rows_of_failed++;
+		return true;
+	}
+	return false;
+}
+
 static void do_map(struct replay *rp, const struct event *e)
 {
 	unsigned attrs = e->attrs & SWIOTLB_ATTR_NO_WARN;
 	uint64_t page_off = e->orig & (PAGE - 1);
-	struct live l = { .ktlb = e->tlb, .korig = e->orig, .size = e->size, .dir = e->dir };
+	struct live l = { .ktlb = e->tlb, .korig = e->orig, .size = e->size, .dir = e->dir,
+			  .dev = e->dev };
 	struct swiotlb_stats st;
 	int err;
 
 	rp->r.ignored_attr_bits += (e->attrs & ~attrs) != 0;
 	check_used(rp, e);
-	pin_to(rp, e->cpu);
+	cpus_pin(&rp->cpus, e->cpu);
 	l.chunk_len = (PAGE + page_off + e->size + GUARD + 2 * PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	if (l.chunk_len < CHUNK_STD)
 		l.chunk_len = CHUNK_STD;
@@ -829,10 +666,16 @@ static void do_map(struct replay *rp, const struct event *e)
 	memset(l.buf + l.size, GUARD_BYTE, GUARD);
 	fill(l.buf, l.size, e->seq);
 	if (e->align_mask)
-		err = swiotlb_map_align(rp->dev, l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
+		err = swiotlb_map_align(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
 					e->align_mask, &l.addr);
 	else
-		err = swiotlb_map(rp->dev, l.buf, l.size, (enum swiotlb_dir)l.dir, attrs, &l.addr);
+		err = swiotlb_map(DEV(rp, &l), l.buf, l.size, (enum swiotlb_dir)l.dir, attrs,
+				  &l.addr);
+	if (err == -ENOSPC) {
+		nospace_add(rp, e);
+		chunk_put(&rp->chunks, l.chunk, l.chunk_len);
+		return;
+	}
 	if (err) {
 		failf(rp, &rp->r.maps_failed, e, "map of %" PRIu64 " bytes dir %d: %s",
 		      e->size, e->dir, swiotlb_strerror(err));
@@ -841,7 +684,7 @@ static void do_map(struct replay *rp, const struct event *e)
 	}
 	rp->r.maps++;
 	if (check_map(rp, e, &l) || live_add(rp, &l)) {
-		swiotlb_unmap(rp->dev, l.addr, l.size, (enum swiotlb_dir)l.dir, 0);
+		swiotlb_unmap(DEV(rp, &l), l.addr, l.size, (enum swiotlb_dir)l.dir, 0);
 		chunk_put(&rp->chunks, l.chunk, l.chunk_len);
 		return;
 	}
@@ -851,7 +694,7 @@ static void do_map(struct replay *rp, const struct event *e)
 
 static void do_unmap(struct replay *rp, const struct event *e)
 {
-	ssize_t i = find_exact(rp, e->tlb);
+	ssize_t i = find_exact(rp, e);
 	struct live *l;
 	unsigned attrs = e->attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC;
 	bool copy_back;
@@ -859,7 +702,8 @@ static void do_unmap(struct replay *rp, const struct event *e)
 	int err;
 
 	if (i < 0) {
-		rp->r.unmatched++;
+		if (!nospace_hit(rp, e->tlb, e->size, true))
+			failf(rp, &rp->r.unmatched, e, "unmap of no live mapping");
 		return;
 	}
 	l = &rp->live[i];
@@ -871,14 +715,14 @@ static void do_unmap(struct replay *rp, const struct event *e)
 		attrs &= ~SWIOTLB_ATTR_SKIP_CPU_SYNC;
 	copy_back = l->dir != SWIOTLB_TO_DEVICE && !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC);
 	if (l->dir != SWIOTLB_TO_DEVICE) {
-		uint8_t *b = swiotlb_addr_to_cpu(rp->dev, l->addr);
+		uint8_t *b = swiotlb_addr_to_cpu(DEV(rp, l), l->addr);
 
 		if (b)
 			fill(b, l->size, DEV_SEED(e->seq)); /* the device's DMA */
 	}
 	if (!copy_back)
 		before = hash(l->buf, l->size);
-	err = swiotlb_unmap(rp->dev, l->addr, l->size, (enum swiotlb_dir)l->dir, attrs);
+	err = swiotlb_unmap(DEV(rp, l), l->addr, l->size, (enum swiotlb_dir)l->dir, attrs);
 	rp->r.unmaps++;
 	if (err) {
 		failf(rp, &rp->r.unmap_errors, e, "unmap: %s", swiotlb_strerror(err));
@@ -911,7 +755,7 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 {
 	bool to_cpu = e->op == OP_SYNC_CPU;
 	bool copies = to_cpu ? e->dir != SWIOTLB_TO_DEVICE : e->dir != SWIOTLB_FROM_DEVICE;
-	uint8_t *b = swiotlb_addr_to_cpu(rp->dev, l->addr);
+	uint8_t *b = swiotlb_addr_to_cpu(DEV(rp, l), l->addr);
 	uint8_t *src = to_cpu ? b : l->buf, *dst = to_cpu ? l->buf : b;
 	struct snap s0, s1;
 	int err;
@@ -924,9 +768,11 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 		fill(src + off, len, DEV_SEED(e->seq));
 	s0 = take_snap(dst, l->size, off, len);
 	if (to_cpu)
-		err = swiotlb_sync_for_cpu(rp->dev, l->addr + off, len, (enum swiotlb_dir)e->dir);
+		err = swiotlb_sync_for_cpu(DEV(rp, l), l->addr + off, len,
+					   (enum swiotlb_dir)e->dir);
 	else
-		err = swiotlb_sync_for_device(rp->dev, l->addr + off, len, (enum swiotlb_dir)e->dir);
+		err = swiotlb_sync_for_device(DEV(rp, l), l->addr + off, len,
+					      (enum swiotlb_dir)e->dir);
 	rp->r.syncs_done++;
 	if (err) {
 		failf(rp, &rp->r.sync_errors, e, "sync: %s", swiotlb_strerror(err));
@@ -941,10 +787,11 @@ static void sync_range(struct replay *rp, const struct event *e, struct live *l,
 
 static void do_sync(struct replay *rp, const struct event *e)
 {
-	ssize_t i = find_range(rp, e->tlb, e->size);
+	ssize_t i = find_range(rp, e);
 
 	if (i < 0) {
-		rp->r.unmatched++;
+		if (!nospace_hit(rp, e->tlb, e->size, false))
+			failf(rp, &rp->r.unmatched, e, "sync of no live mapping");
 		return;
 	}
 	if (e->op == OP_SYNC_CPU && e->in_unmap) {
@@ -958,16 +805,13 @@ static void do_sync(struct replay *rp, const struct event *e)
 
 static void dispatch(struct replay *rp, const struct event *e)
 {
-	if (!rp->dev_id[0])
-		snprintf(rp->dev_id, sizeof(rp->dev_id), "%s", e->dev);
-	if (strcmp(rp->dev_id, e->dev)) {
-		rp->r.other_dev_events++;
-		return;
-	}
 	switch (e->op) {
 	case OP_MAP: do_map(rp, e); break;
 	case OP_UNMAP: do_unmap(rp, e); break;
-	default: do_sync(rp, e); break;
+	case OP_SYNC_CPU:
+	case OP_SYNC_DEV: do_sync(rp, e); break;
+	case OP_MAP_FAILED: rp->r.kernel_failed++; break;
+	case OP_BOUNCED: break;
 	}
 }
 
@@ -975,15 +819,41 @@ static void dispatch(struct replay *rp, const struct event *e)
 /* Setup, the replay loop, teardown                                    */
 /* ------------------------------------------------------------------ */
 
+/* Library log lines: the first few are shown, the rest counted (a pool
+ * that is too small logs "buffer is full" for every failed map). */
+static unsigned log_lines;
+
+static void replay_log(void *ctx, enum swiotlb_log_level level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	if (log_lines++ < 3)
+		fprintf(stderr, "libswiotlb: %s\n", msg);
+}
+
+static int create_devs(struct replay *rp)
+{
+	struct swiotlb_dev_config dc = { .force_bounce = true, .min_align_mask = rp->o.min_align };
+
+	for (unsigned i = 0; i < rp->t->ndevs; i++) {
+		dc.name = rp->t->devs[i];
+		rp->devs[i] = swiotlb_dev_create(rp->mem, &dc);
+		if (!rp->devs[i]) {
+			fprintf(stderr, "%s: swiotlb_dev_create: %s\n", prog, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int setup(struct replay *rp)
 {
 	/* Place like the kernel (forward-only cursor) unless --hot-cursor. */
 	struct swiotlb_mem_config mc = { .size = rp->o.pool_size, .nareas = rp->o.areas,
-					 .strict_cursor = !rp->o.hot_cursor };
-	struct swiotlb_dev_config dc = { .name = "nvme-replay", .force_bounce = true,
-					 .min_align_mask = rp->o.min_align };
+					 .strict_cursor = !rp->o.hot_cursor, .log = replay_log };
 
-	rp->prov.p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION, .name = "replay", .ctx = &rp->prov,
+	rp->prov.p = (struct swiotlb_provider){ .version = SWIOTLB_PROVIDER_VERSION,
+						.name = "replay", .ctx = &rp->prov,
 						.alloc = rec_alloc, .free = rec_free };
 	pthread_mutex_init(&rp->prov.lock, NULL);
 	rp->prov.next = rp->o.pool_base;
@@ -993,64 +863,30 @@ static int setup(struct replay *rp)
 		fprintf(stderr, "%s: swiotlb_mem_create: %s\n", prog, strerror(errno));
 		return -1;
 	}
-	rp->dev = swiotlb_dev_create(rp->mem, &dc);
-	if (!rp->dev) {
-		fprintf(stderr, "%s: swiotlb_dev_create: %s\n", prog, strerror(errno));
+	if (create_devs(rp))
 		return -1;
-	}
 	rp->pool_addr = rp->prov.first_addr;
 	rp->area_bytes = rp->o.pool_size / rp->o.areas;
 	if (rp->prov.allocs != 1 || rp->prov.first_len < rp->o.pool_size)
 		fprintf(stderr, "%s: warning: provider saw %u allocations (first %zu bytes)\n",
 			prog, rp->prov.allocs, rp->prov.first_len);
-	init_cpus(rp);
+	cpus_init(&rp->cpus, rp->o.pin);
+	rp->trace_areas = rp->t->nused;
 	return 0;
 }
 
-/* Read and replay every event (up to --limit).  Returns 0, or 2 for an
- * unreadable trace. */
-static int replay_file(struct replay *rp)
+static void replay_events(struct replay *rp)
 {
-	struct input in;
-	struct header h;
-	char *line;
-	uint64_t lineno = 1;
-	int ret = 0;
-
-	if (input_open(&in, rp->o.trace)) {
-		fprintf(stderr, "%s: cannot open %s\n", prog, rp->o.trace);
-		return 2;
-	}
-	line = input_line(&in);
-	if (!line || parse_header(line, &h)) {
-		fprintf(stderr, "%s: %s: no valid CSV header\n", prog, rp->o.trace);
-		input_close(&in);
-		return 2;
-	}
-	rp->trace_areas = h.nused;
-	while ((!rp->o.limit || rp->r.events < rp->o.limit) && (line = input_line(&in))) {
-		struct event e = { .line = ++lineno };
-
-		if (!*line)
-			continue;
-		if (parse_row(&h, line, &e)) {
-			if (rp->r.bad_rows++ < 5)
-				fprintf(stderr, "%s: line %" PRIu64 ": malformed row\n", prog, lineno);
-			continue;
-		}
+	for (size_t i = 0; i < rp->t->n; i++) {
 		rp->r.events++;
-		dispatch(rp, &e);
-		if (!rp->o.quiet && rp->r.events % 50000 == 0)
-			fprintf(stderr, "  ... %" PRIu64 " events, %zu live\n", rp->r.events, rp->nlive);
+		dispatch(rp, &rp->t->ev[i]);
+		if (!rp->o.quiet && !rp->o.json && rp->r.events % 50000 == 0)
+			fprintf(stderr, "  ... %" PRIu64 " events, %zu live\n", rp->r.events,
+				rp->nlive);
 	}
-	if (input_close(&in) && !rp->o.limit) {
-		fprintf(stderr, "%s: %s: decompression failed\n", prog, rp->o.trace);
-		ret = 2;
-	}
-	return ret;
 }
 
-/* Unmap what a --limit left live, then destroy device and memory. */
+/* Unmap what a --limit left live, then destroy devices and memory. */
 static int teardown(struct replay *rp)
 {
 	int err = 0;
@@ -1058,19 +894,21 @@ static int teardown(struct replay *rp)
 	while (rp->nlive) {
 		struct live *l = &rp->live[rp->nlive - 1];
 
-		if (swiotlb_unmap(rp->dev, l->addr, l->size, (enum swiotlb_dir)l->dir, 0))
+		if (swiotlb_unmap(DEV(rp, l), l->addr, l->size, (enum swiotlb_dir)l->dir, 0))
 			err = -1;
 		rp->r.leftover_unmapped++;
 		live_del(rp, rp->nlive - 1);
 	}
-	if (rp->dev && swiotlb_dev_destroy(rp->dev))
-		err = -1;
+	for (unsigned i = 0; i < MAX_DEVS; i++)
+		if (rp->devs[i] && swiotlb_dev_destroy(rp->devs[i]))
+			err = -1;
 	if (rp->mem && swiotlb_mem_destroy(rp->mem))
 		err = -1;
 	for (size_t i = 0; i < rp->chunks.nfree; i++)
 		free(rp->chunks.free[i]);
 	free(rp->chunks.free);
 	free(rp->live);
+	free(rp->nospace);
 	return err;
 }
 
@@ -1082,145 +920,284 @@ static bool failed(const struct results *r)
 {
 	return r->maps_failed || r->unmap_errors || r->sync_errors || r->offset_errors ||
 	       r->data_errors || r->guard_errors || r->own_mismatch ||
-	       r->lib_used_mismatch || r->bad_rows || r->unmatched;
+	       r->lib_used_mismatch || r->unmatched;
 }
 
-static void print_report(const struct replay *rp, const struct swiotlb_stats *st,
-			 double secs)
+static void print_check(FILE *f, const struct replay *rp, const struct swiotlb_stats *st,
+			double secs)
 {
 	const struct results *r = &rp->r;
 
-	printf("swiotlb-replay: %s\n", rp->o.trace);
-	printf("  pool %zu MiB at 0x%" PRIx64 ", %u areas, min_align_mask 0x%x, %s cursor, %s\n",
-	       rp->o.pool_size >> 20, rp->pool_addr, rp->o.areas, rp->o.min_align,
-	       rp->o.hot_cursor ? "hot-reuse" : "strict (kernel)",
-	       rp->pin ? "pinned to the trace's CPUs" : "not pinned");
-	printf("  events %" PRIu64 ": maps %" PRIu64 " (failed %" PRIu64 "), unmaps %" PRIu64
-	       ", syncs performed %" PRIu64 ", in-unmap syncs skipped %" PRIu64 "\n",
-	       r->events, r->maps, r->maps_failed, r->unmaps, r->syncs_done, r->syncs_skipped);
-	printf("  unmatched rows %" PRIu64 ", other-device rows %" PRIu64 ", malformed rows %"
-	       PRIu64 ", maps with unsupported attr bits %" PRIu64 "\n", r->unmatched,
-	       r->other_dev_events, r->bad_rows, r->ignored_attr_bits);
-	printf("  peak live: %" PRIu64 " mappings, %" PRIu64 " slots, %" PRIu64
-	       " bytes (traceA README: 126, 1418, 2904064)\n", r->peak_live, r->peak_slots,
-	       r->peak_bytes);
-	printf("  library: hiwater %" PRIu64 " slots, peak mappings %" PRIu64 ", maps %" PRIu64
-	       ", failed %" PRIu64 ", bytes to/from device %" PRIu64 "/%" PRIu64 "\n",
-	       st->hiwater_slots, r->peak_lib_mappings, st->maps, st->failed_maps,
-	       st->bytes_to_device, st->bytes_from_device);
-	printf("  offset errors %" PRIu64 ", data errors %" PRIu64 ", guard errors %" PRIu64
-	       ", unmap errors %" PRIu64 ", sync errors %" PRIu64 "\n", r->offset_errors,
-	       r->data_errors, r->guard_errors, r->unmap_errors, r->sync_errors);
-	printf("  used slots before map, library vs replayer tally: %" PRIu64 " mismatches\n",
-	       r->lib_used_mismatch);
+	fprintf(f, "check replay: pool %zu KiB at 0x%" PRIx64 ", %u areas, min_align_mask 0x%x,"
+		" %s placement, %s\n", rp->o.pool_size >> 10, rp->pool_addr, rp->o.areas,
+		rp->o.min_align, rp->o.hot_cursor ? "default (hot reuse)" : "strict_cursor",
+		rp->cpus.pin ? "pinned to the trace's CPUs" : "not pinned");
+	fprintf(f, "  events %" PRIu64 ": maps %" PRIu64 ", unmaps %" PRIu64
+		", syncs performed %" PRIu64 ", in-unmap syncs skipped %" PRIu64 "\n",
+		r->events, r->maps, r->unmaps, r->syncs_done, r->syncs_skipped);
+	fprintf(f, "  capacity: %" PRIu64 " maps found no free slots (%" PRIu64 " of their"
+		" unmap/sync rows skipped)%s\n", r->maps_nospace, r->rows_of_failed,
+		r->maps_nospace ? ": the pool is too small for this trace" : "");
+	if (r->kernel_failed)
+		fprintf(f, "  the kernel itself failed %" PRIu64 " maps (map_failed rows)\n",
+			r->kernel_failed);
+	fprintf(f, "  library: hiwater %" PRIu64 " slots, peak mappings %" PRIu64 ", maps %"
+		PRIu64 ", bytes to/from device %" PRIu64 "/%" PRIu64 "\n", st->hiwater_slots,
+		r->peak_lib_mappings, st->maps, st->bytes_to_device, st->bytes_from_device);
+	fprintf(f, "  correctness: other map errors %" PRIu64 ", offset errors %" PRIu64
+		", data errors %" PRIu64 ", guard errors %" PRIu64 ", unmap errors %" PRIu64
+		", sync errors %" PRIu64 ", unmatched rows %" PRIu64 "\n", r->maps_failed,
+		r->offset_errors, r->data_errors, r->guard_errors, r->unmap_errors,
+		r->sync_errors, r->unmatched);
+	fprintf(f, "  used slots before map, library vs replayer tally: %" PRIu64
+		" mismatches\n", r->lib_used_mismatch);
 	if (r->own_checked)
-		printf("  used slots in the CPU's own area vs kernel areaN_used: %" PRIu64
-		       " mismatches of %" PRIu64 "\n", r->own_mismatch, r->own_checked);
+		fprintf(f, "  used slots in the CPU's own area vs kernel areaN_used: %" PRIu64
+			" mismatches of %" PRIu64 "\n", r->own_mismatch, r->own_checked);
 	else
-		printf("  own-area used check: not run (%s)\n",
-		       rp->pin ? "trace area count differs from --areas" : "not pinned");
-	printf("  total used vs kernel area0_used+area1_used (informational; the kernel"
-	       " reads the other area unlocked): %" PRIu64 " mismatches of %" PRIu64 "\n",
-	       r->total_mismatch, r->total_checked);
-	printf("  maps in the trace CPU's area %" PRIu64 "/%" PRIu64 ", same bounce address as"
-	       " the kernel %" PRIu64 "/%" PRIu64 " (informational)\n", r->in_trace_area,
-	       r->maps, r->same_addr_as_kernel, r->maps);
+		fprintf(f, "  own-area used check: not run (%s)\n", !rp->cpus.pin ? "not pinned" :
+			"trace has no areaN_used columns or --areas differs");
+	if (r->own_stopped_line)
+		fprintf(f, "  own-area used check stopped at line %" PRIu64 ": a map failed or went"
+			" to another area than the kernel's (pool smaller than the kernel's?)\n",
+			r->own_stopped_line);
+	if (r->total_checked)
+		fprintf(f, "  total used vs kernel's sum of areaN_used (informational; the kernel"
+			" reads other areas unlocked): %" PRIu64 " mismatches of %" PRIu64 "\n",
+			r->total_mismatch, r->total_checked);
+	fprintf(f, "  maps in the trace CPU's area %" PRIu64 "/%" PRIu64 ", same bounce address"
+		" as the kernel %" PRIu64 "/%" PRIu64 " (informational)\n", r->in_trace_area,
+		r->maps, r->same_addr_as_kernel, r->maps);
 	if (r->first_diff_line)
-		printf("  first map placed differently from the kernel: line %" PRIu64 " (pool offset"
-		       " kernel 0x%" PRIx64 ", ours 0x%" PRIx64 ")\n", r->first_diff_line,
-		       r->first_diff_kernel, r->first_diff_ours);
+		fprintf(f, "  first map placed differently from the kernel: line %" PRIu64
+			" (pool offset kernel 0x%" PRIx64 ", ours 0x%" PRIx64 ")\n",
+			r->first_diff_line, r->first_diff_kernel, r->first_diff_ours);
 	if (r->leftover_unmapped)
-		printf("  mappings still live at the end (--limit), unmapped: %" PRIu64 "\n",
-		       r->leftover_unmapped);
-	printf("  elapsed %.2f s (%.0f events/s)\n", secs, secs > 0 ? (double)r->events / secs : 0);
+		fprintf(f, "  mappings still live at the end (--limit), unmapped: %" PRIu64 "\n",
+			r->leftover_unmapped);
+	fprintf(f, "  elapsed %.2f s\n", secs);
 }
 
-/* Write s as a JSON string (quotes, backslashes and controls escaped). */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
+#define JU(name, v) fprintf(f, "  \"%s\": %" PRIu64 ",\n", name, (uint64_t)(v))
 
-static int write_json(const struct replay *rp, const struct swiotlb_stats *st, double secs)
+static void json_check(FILE *f, const struct replay *rp, const struct swiotlb_stats *st)
 {
 	const struct results *r = &rp->r;
-	FILE *f = fopen(rp->o.json, "w");
+
+	fprintf(f, " \"check\": {\n  \"placement\": \"%s\",\n  \"pinned\": %s,\n",
+		rp->o.hot_cursor ? "default" : "strict_cursor", rp->cpus.pin ? "true" : "false");
+	JU("pool_size", rp->o.pool_size);
+	JU("areas", rp->o.areas);
+	JU("events", r->events);
+	JU("maps", r->maps);
+	JU("maps_no_space", r->maps_nospace);
+	JU("rows_of_failed_maps_skipped", r->rows_of_failed);
+	JU("kernel_failed_maps", r->kernel_failed);
+	JU("unmaps", r->unmaps);
+	JU("syncs_performed", r->syncs_done);
+	JU("syncs_skipped_in_unmap", r->syncs_skipped);
+	JU("hiwater_slots", st->hiwater_slots);
+	JU("other_map_errors", r->maps_failed);
+	JU("offset_errors", r->offset_errors);
+	JU("data_errors", r->data_errors);
+	JU("guard_errors", r->guard_errors);
+	JU("unmap_errors", r->unmap_errors);
+	JU("sync_errors", r->sync_errors);
+	JU("unmatched_rows", r->unmatched);
+	JU("lib_used_mismatches", r->lib_used_mismatch);
+	JU("own_area_used_checked", r->own_checked);
+	JU("own_area_used_mismatches", r->own_mismatch);
+	JU("total_used_checked", r->total_checked);
+	JU("total_used_mismatches", r->total_mismatch);
+	JU("maps_in_trace_area", r->in_trace_area);
+	JU("same_addr_as_kernel", r->same_addr_as_kernel);
+	JU("left_live", r->leftover_unmapped);
+	fprintf(f, "  \"correct\": %s,\n  \"capacity_ok\": %s\n },\n",
+		failed(r) ? "false" : "true", r->maps_nospace ? "false" : "true");
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+struct run {
+	struct opts o;
+	struct trace t;
+	struct load load;
+	struct replay rp;
+	struct swiotlb_stats st;
+	struct sizing sz;
+	bool checked, sized;
+	double check_secs;
+};
+
+static int run_check(struct run *R)
+{
+	struct replay *rp = &R->rp;
+	double t0 = now_s();
+	int ret = 0;
+
+	rp->o = R->o;
+	rp->t = &R->t;
+	if (setup(rp)) {
+		teardown(rp);
+		return -1;
+	}
+	replay_events(rp);
+	swiotlb_mem_stats(rp->mem, &R->st);
+	if (teardown(rp)) {
+		fprintf(stderr, "%s: teardown failed (live mappings left?)\n", prog);
+		ret = -1;
+	}
+	R->checked = true;
+	R->check_secs = now_s() - t0;
+	return ret;
+}
+
+static void print_header(FILE *f, const struct run *R)
+{
+	const struct trace *t = &R->t;
+
+	fprintf(f, "swiotlb-replay: %s\n", R->o.trace);
+	fprintf(f, "  strict_cursor placement = %s\n", KERNEL_PLACEMENT);
+	fprintf(f, "  trace: %zu events: %" PRIu64 " maps, %" PRIu64 " unmaps, %" PRIu64
+		" sync_cpu, %" PRIu64 " sync_dev; %u device(s), CPUs 0..%d, largest map %"
+		PRIu64 " bytes\n", t->n, t->counts[OP_MAP], t->counts[OP_UNMAP],
+		t->counts[OP_SYNC_CPU], t->counts[OP_SYNC_DEV], t->ndevs, t->max_cpu,
+		t->max_size);
+	fprintf(f, "  peak live (placement-independent): %" PRIu64 " mappings, %" PRIu64
+		" slots (%" PRIu64 " KiB), %" PRIu64 " bytes\n", R->load.peak_live,
+		R->load.peak_slots, R->load.peak_slots * SWIOTLB_SLOT_SIZE >> 10,
+		R->load.peak_bytes);
+}
+
+static void print_text(const struct run *R)
+{
+	print_header(stdout, R);
+	if (R->checked)
+		print_check(stdout, &R->rp, &R->st, R->check_secs);
+	if (R->sized)
+		sizing_print(stdout, &R->o, &R->sz);
+}
+
+static int print_json(const struct run *R, int status)
+{
+	const struct trace *t = &R->t;
+	bool to_stdout = !strcmp(R->o.json, "-");
+	FILE *f = to_stdout ? stdout : fopen(R->o.json, "w");
 
 	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", prog, rp->o.json, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", prog, R->o.json, strerror(errno));
 		return -1;
 	}
 	fputs("{\n \"trace\": ", f);
-	json_str(f, rp->o.trace);
-	fprintf(f, ",\n \"pool_size\": %zu,\n \"areas\": %u,\n"
-		" \"pinned\": %s,\n \"events\": %" PRIu64 ",\n \"maps\": %" PRIu64 ",\n"
-		" \"maps_failed\": %" PRIu64 ",\n \"unmaps\": %" PRIu64 ",\n"
-		" \"syncs_performed\": %" PRIu64 ",\n \"syncs_skipped_in_unmap\": %" PRIu64 ",\n"
-		" \"unmatched_rows\": %" PRIu64 ",\n \"peak_live_mappings\": %" PRIu64 ",\n"
-		" \"peak_live_slots\": %" PRIu64 ",\n \"peak_live_bytes\": %" PRIu64 ",\n"
-		" \"hiwater_slots\": %" PRIu64 ",\n \"offset_errors\": %" PRIu64 ",\n"
-		" \"data_errors\": %" PRIu64 ",\n \"guard_errors\": %" PRIu64 ",\n"
-		" \"unmap_errors\": %" PRIu64 ",\n \"sync_errors\": %" PRIu64 ",\n"
-		" \"lib_used_mismatches\": %" PRIu64 ",\n \"own_area_used_checked\": %" PRIu64 ",\n"
-		" \"own_area_used_mismatches\": %" PRIu64 ",\n \"total_used_checked\": %" PRIu64 ",\n"
-		" \"total_used_mismatches\": %" PRIu64 ",\n \"maps_in_trace_area\": %" PRIu64 ",\n"
-		" \"same_addr_as_kernel\": %" PRIu64 ",\n \"left_live\": %" PRIu64 ",\n \"elapsed_s\": %.3f,\n \"ok\": %s\n}\n",
-		rp->o.pool_size, rp->o.areas, rp->pin ? "true" : "false",
-		r->events, r->maps, r->maps_failed, r->unmaps, r->syncs_done, r->syncs_skipped,
-		r->unmatched, r->peak_live, r->peak_slots, r->peak_bytes, st->hiwater_slots,
-		r->offset_errors, r->data_errors, r->guard_errors, r->unmap_errors,
-		r->sync_errors, r->lib_used_mismatch, r->own_checked, r->own_mismatch,
-		r->total_checked, r->total_mismatch, r->in_trace_area, r->same_addr_as_kernel,
-		r->leftover_unmapped, secs, failed(r) ? "false" : "true");
+	json_str(f, R->o.trace);
+	fprintf(f, ",\n \"strict_cursor_placement\": \"%s\",\n", KERNEL_PLACEMENT);
+	fprintf(f, " \"events\": %zu,\n \"maps\": %" PRIu64 ",\n \"devices\": %u,\n"
+		" \"largest_map\": %" PRIu64 ",\n \"peak_live_mappings\": %" PRIu64 ",\n"
+		" \"peak_live_slots\": %" PRIu64 ",\n \"peak_live_bytes\": %" PRIu64 ",\n",
+		t->n, t->counts[OP_MAP], t->ndevs, t->max_size, R->load.peak_live,
+		R->load.peak_slots, R->load.peak_bytes);
+	if (R->checked)
+		json_check(f, &R->rp, &R->st);
+	if (R->sized)
+		sizing_json(f, &R->sz);
+	fprintf(f, " \"exit_status\": %d\n}\n", status);
+	if (to_stdout)
+		return fflush(f) ? -1 : 0;
 	return fclose(f) ? -1 : 0;
 }
 
-static double now_s(void)
+/* Only swiotlb_bounced rows: sizes per device, no lifetimes. */
+static int histogram_only(const struct run *R)
 {
-	struct timespec ts;
+	if (R->o.json && !strcmp(R->o.json, "-")) {
+		histogram_json(stdout, &R->t);
+	} else {
+		if (R->o.json) {
+			FILE *f = fopen(R->o.json, "w");
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+			if (!f || (histogram_json(f, &R->t), fclose(f)))
+				fprintf(stderr, "%s: %s: cannot write\n", prog, R->o.json);
+		}
+		histogram_print(stdout, &R->t);
+	}
+	return EXIT_NO_LIFETIMES;
+}
+
+static int load(struct run *R)
+{
+	struct trace *t = &R->t;
+
+	if (trace_load(R->o.trace, R->o.limit, t))
+		return EXIT_USAGE;
+	if (t->bad_rows) {
+		fprintf(stderr, "%s: %s: %" PRIu64 " malformed rows (see above); nothing replayed"
+			"\n", prog, R->o.trace, t->bad_rows);
+		return EXIT_USAGE;
+	}
+	if (!t->n) {
+		fprintf(stderr, "%s: %s: no events\n", prog, R->o.trace);
+		return EXIT_USAGE;
+	}
+	if (!R->o.areas_given && t->nused && !(t->nused & (t->nused - 1)))
+		R->o.areas = (unsigned)t->nused;
+	trace_load_peaks(t, R->o.min_align, &R->load);
+	return EXIT_OK;
+}
+
+static int finish(struct run *R)
+{
+	const struct results *r = &R->rp.r;
+	int ret = EXIT_OK;
+
+	if (R->checked && failed(r))
+		ret = EXIT_CHECK_FAILED;
+	else if (R->checked && r->maps_nospace)
+		ret = EXIT_SHORTFALL;
+	if (R->o.json && print_json(R, ret))
+		ret = EXIT_CHECK_FAILED;
+	if (R->o.json && !strcmp(R->o.json, "-"))
+		return ret;
+	if (!R->o.quiet)
+		print_text(R);
+	printf("RESULT: %s (%zu events, %" PRIu64 " maps, peak %" PRIu64 " live / %" PRIu64
+	       " slots)\n", ret == EXIT_OK ? "OK" : ret == EXIT_SHORTFALL ?
+	       "CAPACITY SHORTFALL (--pool-size too small)" : "FAILED",
+	       R->t.n, R->t.counts[OP_MAP], R->load.peak_live, R->load.peak_slots);
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	static struct replay rp;
-	struct swiotlb_stats st = { 0 };
-	double t0;
+	static struct run R;
 	int ret;
 
-	parse_opts(argc, argv, &rp.o);
-	if (setup(&rp)) {
-		teardown(&rp);
-		return 1;
+	parse_opts(argc, argv, &R.o);
+	if (R.o.skip_missing && access(R.o.trace, F_OK) && errno == ENOENT) {
+		printf("%s: SKIPPED: %s not found\n", prog, R.o.trace);
+		return EXIT_SKIPPED;
 	}
-	t0 = now_s();
-	ret = replay_file(&rp);
-	swiotlb_mem_stats(rp.mem, &st);
-	if (teardown(&rp)) {
-		fprintf(stderr, "%s: teardown failed (live mappings left?)\n", prog);
-		ret = ret ? ret : 1;
+	ret = load(&R);
+	if (ret)
+		goto out;
+	if (!R.t.counts[OP_MAP] && !R.t.counts[OP_MAP_FAILED] && R.t.counts[OP_BOUNCED]) {
+		ret = histogram_only(&R);
+		goto out;
 	}
-	if (ret == 2)
-		return 2;
-	if (!rp.o.quiet)
-		print_report(&rp, &st, now_s() - t0);
-	if (rp.o.json && write_json(&rp, &st, now_s() - t0))
-		ret = 1;
-	if (failed(&rp.r))
-		ret = 1;
-	printf("RESULT: %s (%" PRIu64 " events, %" PRIu64 " maps, peak %" PRIu64
-	       " live / %" PRIu64 " slots)\n", ret ? "FAILED" : "OK", rp.r.events, rp.r.maps,
-	       rp.r.peak_live, rp.r.peak_slots);
+	if (!R.o.no_check && run_check(&R)) {
+		ret = EXIT_CHECK_FAILED;
+		goto out;
+	}
+	if (!R.o.no_sizing) {
+		if (sizing_run(&R.o, &R.t, &R.sz)) {
+			ret = EXIT_CHECK_FAILED;
+			goto out;
+		}
+		R.sized = true;
+	}
+	ret = finish(&R);
+out:
+	trace_free(&R.t);
 	return ret;
 }

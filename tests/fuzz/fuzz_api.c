@@ -376,7 +376,9 @@ static void dev_make(int di, uint8_t cfgb)
 	d->min_align = c.min_align_mask;
 	d->boundary = c.seg_boundary_mask;
 	d->direct = !c.force_bounce;
-	d->max_map = SEG - align_up(d->min_align, SLOT);
+	/* a mapping never crosses the segment boundary either */
+	d->max_map = (d->boundary && d->boundary < SEG - 1 ? d->boundary + 1 : SEG) -
+		     align_up(d->min_align, SLOT);
 	EXPECT(swiotlb_max_mapping_size(d->dev) == d->max_map, "max_mapping_size %zu, want %zu",
 	       swiotlb_max_mapping_size(d->dev), d->max_map);
 	EXPECT(strcmp(swiotlb_dev_name(d->dev), name) == 0, "dev name");
@@ -479,9 +481,9 @@ static enum pred predict_map(const struct devslot *d, const void *cpu, size_t si
 	size_t offset, alloc;
 
 	if (!cpu || !size || (unsigned)dir > 2 || (attrs & ~KNOWN_ATTRS) ||
-	    (aam & (aam + 1)) || aam >= SEG)
+	    (aam & (aam + 1)) || aam >= SEG || a + size - 1 < a /* wraps */)
 		return P_EINVAL;
-	if (d->direct && a + size - 1 >= a)
+	if (d->direct)
 		return P_DIRECT;
 	if (size > d->max_map)
 		return P_E2BIG;
@@ -786,6 +788,8 @@ static enum expect expect_unmap(int di, swiotlb_addr_t addr, size_t size, int di
 	}
 	if (in_dev_run(di, addr, gone))
 		return E_EINVAL;
+	if (!S.d[di].direct || addr + size - 1 < addr) /* force_bounce, or wraps */
+		return E_EINVAL;
 	if (in_direct_buf(addr))
 		return E_ZERO;
 	return E_LAX;
@@ -905,6 +909,8 @@ static enum expect expect_sync(int di, swiotlb_addr_t addr, size_t len, int dir,
 		return E_OK;
 	}
 	if (in_dev_run(di, addr, NULL))
+		return E_EINVAL;
+	if (!S.d[di].direct || addr + len - 1 < addr) /* force_bounce, or wraps */
 		return E_EINVAL;
 	if (in_direct_buf(addr))
 		return E_ZERO;
@@ -1284,7 +1290,7 @@ static void do_free(int di, void *cpu, size_t size, swiotlb_addr_t addr)
 			const struct mapping *m = &S.m[i];
 
 			if (m->used && m->kind == K_COHERENT && m->dev == di && m->addr == addr &&
-			    m->cpu == cpu && m->span == round4k(size))
+			    m->cpu == cpu && m->size == size) /* the exact size */
 				hit = i;
 		}
 	}
