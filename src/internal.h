@@ -48,10 +48,14 @@
  * out-of-line functions instead: UBSan flags liburcu's own header code
  * (struct urcu_bp_reader is declared 128-byte aligned but liburcu does not
  * allocate it so), which is not ours to fix. */
+#ifdef SWIOTLB_MODEL_CHECK
+#include "model_env.h" /* the model checker's environment (verify/) */
+#else
 #ifndef SWIOTLB_NO_URCU_INLINE
 #define _LGPL_SOURCE
 #endif
 #include <urcu/urcu-bp.h>
+#endif
 #include <urcu/list.h>
 
 #include "swiotlb.h"
@@ -60,8 +64,13 @@
 
 #define SLOT_SHIFT SWIOTLB_SLOT_SHIFT
 #define SLOT_SIZE ((size_t)SWIOTLB_SLOT_SIZE)
+#if defined(SWIOTLB_MODEL_CHECK) && defined(SWIOTLB_MODEL_SEG_SLOTS)
+/* tiny segments, so that a grown pool is a few slots in the model checker */
+#define SEG_SLOTS ((unsigned)SWIOTLB_MODEL_SEG_SLOTS)
+#else
 #define SEG_SLOTS SWIOTLB_SEGMENT_SLOTS
-#define SEG_SIZE ((size_t)SWIOTLB_SEGMENT_SIZE)
+#endif
+#define SEG_SIZE ((size_t)SEG_SLOTS << SLOT_SHIFT)
 #define PAGE_SZ ((size_t)4096)
 #define CACHELINE 64
 
@@ -115,13 +124,23 @@ struct spinlock {
 
 static inline void cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(SWIOTLB_MODEL_CHECK)
+#elif defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield" ::: "memory");
 #endif
 }
 
+#ifdef SWIOTLB_MODEL_CHECK
+/* a plain spin the model checker can bound (no pause, no yield) */
+static inline void spin_lock(struct spinlock *l)
+{
+	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed))
+			;
+}
+#else
 static inline void spin_lock(struct spinlock *l)
 {
 	unsigned spins = 0;
@@ -136,6 +155,7 @@ static inline void spin_lock(struct spinlock *l)
 		}
 	}
 }
+#endif
 
 static inline void spin_unlock(struct spinlock *l)
 {
@@ -149,6 +169,12 @@ static inline void spin_unlock(struct spinlock *l)
  * pointer + __rseq_offset gives it; sched_getcpu() when rseq is off.
  */
 unsigned current_cpu_slow(void);
+#ifdef SWIOTLB_MODEL_CHECK
+static inline unsigned current_cpu(void)
+{
+	return model_current_cpu();
+}
+#else
 extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 static inline unsigned current_cpu(void)
@@ -164,6 +190,7 @@ static inline unsigned current_cpu(void)
 	}
 	return current_cpu_slow();
 }
+#endif
 
 /*
  * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
@@ -429,6 +456,16 @@ struct slot_req {
  * on one token that deferred frees acquire (pool_free_rcu(), lookup.c),
  * since TSan cannot see liburcu's grace periods. */
 extern char swiotlb_rcu_token;
+#ifdef SWIOTLB_MODEL_CHECK
+static inline void rcu_enter(void)
+{
+	model_rcu_read_lock();
+}
+static inline void rcu_exit(void)
+{
+	model_rcu_read_unlock();
+}
+#else
 static inline void rcu_enter(void)
 {
 	urcu_bp_read_lock();
@@ -438,6 +475,7 @@ static inline void rcu_exit(void)
 	tsan_release(&swiotlb_rcu_token);
 	urcu_bp_read_unlock();
 }
+#endif
 void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *));
 /* Bracket every deferred-free callback: under TSan, acquire what readers
  * and the deferring thread released, and release for swiotlb_mem_destroy(),
@@ -508,6 +546,14 @@ uint64_t mem_used_exact(const struct swiotlb_mem *mem);
 void mem_fold_pool_stats(struct swiotlb_mem *mem, struct pool *p);
 
 /* grow.c */
+#ifdef SWIOTLB_MODEL_CHECK
+/* the model checker's harnesses run the growth thread's steps directly */
+#define MODEL_VISIBLE
+bool grow_once(struct swiotlb_mem *mem);
+void shrink_scan(struct swiotlb_mem *mem);
+#else
+#define MODEL_VISIBLE static
+#endif
 int grow_start(struct swiotlb_mem *mem);
 void grow_stop(struct swiotlb_mem *mem);
 void grow_request(struct swiotlb_mem *mem);

@@ -30,7 +30,10 @@
 
 char swiotlb_rcu_token;
 
-#define LOOKUP_MIN_BUCKETS 64
+#ifndef SWIOTLB_LOOKUP_MIN_BUCKETS
+#define SWIOTLB_LOOKUP_MIN_BUCKETS 64
+#endif
+#define LOOKUP_MIN_BUCKETS SWIOTLB_LOOKUP_MIN_BUCKETS
 
 static inline size_t granule_hash(swiotlb_addr_t g, size_t mask)
 {
@@ -235,12 +238,20 @@ void rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *))
 	/* what this thread did to the object happens before the callback
 	 * (pairs with rcu_cb_enter()); liburcu's queue is invisible to TSan */
 	tsan_release(&swiotlb_rcu_token);
+#ifdef SWIOTLB_MODEL_CHECK
+	model_call_rcu(head, fn);
+#else
 	urcu_bp_call_rcu(head, fn);
+#endif
 }
 
 void rcu_wait_grace(void)
 {
+#ifdef SWIOTLB_MODEL_CHECK
+	model_synchronize_rcu();
+#else
 	urcu_bp_synchronize_rcu();
+#endif
 	/* Every read-side section that could see the removed object has ended;
 	 * tell TSan (pairs with tsan_release() in rcu_exit()). */
 	tsan_acquire(&swiotlb_rcu_token);

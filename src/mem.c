@@ -127,7 +127,11 @@ void mem_remove_pool(struct swiotlb_mem *mem, struct pool *p)
 
 static unsigned default_nareas(void)
 {
+#ifdef SWIOTLB_MODEL_CHECK
+	long cpus = 1;
+#else
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
 	unsigned n = 1;
 
 	while (n < (unsigned long)(cpus > 0 ? cpus : 1))
@@ -168,7 +172,11 @@ static size_t default_grow_size(size_t initial)
 static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c,
 			   size_t size)
 {
+#ifdef SWIOTLB_MODEL_CHECK /* GenMC cannot copy a struct through a pointer */
+	model_copy_provider(&mem->provider, c->provider ? c->provider : &provider_mmap_default);
+#else
 	mem->provider = c->provider ? *c->provider : provider_mmap_default;
+#endif
 	mem->log = c->log;
 	mem->log_ctx = c->log_ctx;
 	mem->limit = c->limit;
@@ -187,16 +195,20 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
  * call_rcu worker); a library cannot ask every caller to add them, so the
  * first memory registers them.  In a child the growth thread of an
  * inherited memory is gone: maps still work, with transient pools. */
+#ifndef SWIOTLB_MODEL_CHECK
 static void fork_hooks_register(void)
 {
 	pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent,
 		       urcu_bp_after_fork_child);
 }
+#endif
 
 SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_mem_config *cfg,
 							 size_t cfg_size)
 {
+#ifndef SWIOTLB_MODEL_CHECK
 	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+#endif
 	struct swiotlb_mem_config cc = { 0 };
 	const struct swiotlb_mem_config *c = &cc;
 	size_t size;
@@ -204,7 +216,9 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	struct pool *p;
 	int rc = 0;
 
+#ifndef SWIOTLB_MODEL_CHECK
 	pthread_once(&fork_once, fork_hooks_register);
+#endif
 	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
 			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
 		mem_log(NULL, SWIOTLB_LOG_ERR,
@@ -268,7 +282,11 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	}
 	pthread_mutex_unlock(&mem->lock);
 	grow_stop(mem);
+#ifdef SWIOTLB_MODEL_CHECK
+	model_rcu_barrier();
+#else
 	urcu_bp_barrier(); /* run every pending deferred free (pools, sets) */
+#endif
 	tsan_acquire(&swiotlb_rcu_token);
 	s = atomic_load_explicit(&mem->pools, memory_order_relaxed);
 	for (unsigned i = 0; i < s->n; i++)
