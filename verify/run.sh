@@ -99,19 +99,20 @@ while IFS='|' read -r name cflags gflags e_rc11 e_imm; do
 		if grep -q '^No errors were detected' "$tmp/out"; then
 			res=pass
 			detail=$(grep -m1 'executions explored' "$tmp/out" | sed "s/Number of complete //" || true)
-		elif grep -q 'Error detected\|Liveness violation\|Safety violation' "$tmp/out"; then
+		elif grep -q '^Error' "$tmp/out"; then
 			res=FAIL
-			detail=$(grep -m1 -A1 'Error detected' "$tmp/out" | tr '\n' ' ' | cut -c1-90 || true)
+			detail=$( (grep -m1 '^Assertion violation' "$tmp/out" ||
+				   grep -m1 '^Error' "$tmp/out") | cut -c1-90 || true)
 		else
 			res="error($rc)"
 			detail=$(grep -m1 -i 'error' "$tmp/out" | cut -c1-90 || true)
 		fi
 		total=$((total + 1))
 		mark=""
+		[ -n "${VERIFY_KEEP:-}" ] && cp "$tmp/out" "${VERIFY_KEEP}/$name.$m.out"
 		if [ "$res" != "$exp" ]; then
 			bad=$((bad + 1))
 			mark=" <-- MISMATCH"
-			[ -n "${VERIFY_KEEP:-}" ] && cp "$tmp/out" "${VERIFY_KEEP}/$name.$m.out"
 		fi
 		if [ $quiet = 0 ] || [ -n "$mark" ]; then
 			printf '%-22s %-5s %-9s %-9s %6.1fs  %s%s\n' "$name" "$m" "$exp" "$res" "$t" \
