@@ -60,8 +60,8 @@ preprocess() { # dir -> preprocessed model build of every src file
 	for f in "$d"/*.c; do
 		case $(basename "$f") in log.c | provider.c) continue ;; esac
 		clang-14 -E -P -w -DSWIOTLB_MODEL_CHECK -DSWIOTLB_BUILDING -DSWIOTLB_MODEL_SEG_SLOTS=4 \
-			-DSWIOTLB_LOOKUP_MIN_BUCKETS=4 -I"$(dirname "$0")" \
-			-I/var/cache/genmc-0.10.3/include -I"$here" -I"$inc" -I"$d" "$f" 2>/dev/null
+			-DSWIOTLB_LOOKUP_MIN_BUCKETS=4 \
+			-I/var/cache/genmc-0.10.3/include -I"$here" -I"$inc" -I"$d" "$f" 2>/dev/null || true
 	done | md5sum
 }
 
