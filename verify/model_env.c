@@ -89,9 +89,9 @@ void model_rcu_read_unlock(void)
 	assert(rcu_nest[me] > 0);
 	if (--rcu_nest[me])
 		return;
-#ifndef MODEL_RCU_NO_READER_FENCE
-	atomic_thread_fence(memory_order_seq_cst);
-#endif
+	/* A release store, no fence: with membarrier, liburcu-bp's unlock is
+	 * only a compiler barrier, so it must not hide a missing release on
+	 * the map path (a fence here would pair with the unmap's acquire). */
 	atomic_store_explicit(&rcu_active[me], 0, memory_order_release);
 	rcu_run_pending(me);
 }

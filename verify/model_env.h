@@ -6,8 +6,9 @@
  *
  *   RCU     a reader marks itself active (relaxed store) and then runs a
  *           seq_cst fence, like liburcu-bp's read lock (its smp_mb_slave(),
- *           or the membarrier the writer sends instead); the unlock runs the
- *           same fence and clears the mark with a release store.  A grace
+ *           or the membarrier the writer sends instead); the unlock clears
+ *           the mark with a release store and no fence (with membarrier,
+ *           liburcu-bp's unlock is a compiler barrier only).  A grace
  *           period is a seq_cst fence, a wait (acquire) until every other
  *           thread's mark is clear, and a seq_cst fence.  Deferred callbacks
  *           of a thread run after a grace period when it leaves its
