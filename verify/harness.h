@@ -35,6 +35,7 @@
 #define H_MAP_RETRY map_retry
 #define H_SLOT_SIZE SLOT_SIZE
 #define H_FREED(p) model_was_freed(p)
+#define H_USED_EXACT(mem) mem_used_exact(mem)
 
 extern _Atomic uint64_t model_clock;
 

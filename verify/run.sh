@@ -53,12 +53,18 @@ table() {
 	three_thread|||pass|pass
 	index|||pass|pass
 	unmap_race|||pass|pass
+	unmap_race_nosync|-DRACE_TO_DEVICE||pass|pass
+	set_readers|||pass|pass
 	unmap_aba|||FAIL|FAIL
 	wait_wake||--check-liveness|FAIL|FAIL
 TABLE
 }
 harness_src() { # delete_other_nofence reuses delete_other.c
-	case $1 in delete_other_nofence) echo delete_other ;; *) echo "$1" ;; esac
+	case $1 in
+	delete_other_nofence) echo delete_other ;;
+	unmap_race_nosync) echo unmap_race ;;
+	*) echo "$1" ;;
+	esac
 }
 
 tmp=$(mktemp -d)
