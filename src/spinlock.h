@@ -6,8 +6,10 @@
  * on the map/unmap path.  A waiter that spins long (the holder may have
  * been preempted) yields the CPU.
  *
- * Under SWIOTLB_MODEL_CHECK the wait is a plain exchange-then-load loop,
- * without pause or sched_yield, that a model checker can bound.
+ * Under SWIOTLB_MODEL_CHECK the lock is taken by a compare-and-swap after
+ * a plain load loop, without pause or sched_yield: a failed attempt then
+ * writes nothing, which a model checker needs to treat the wait as a
+ * spin loop (and to check liveness, e.g. of MAY_BLOCK wake-ups) soundly.
  */
 #ifndef SWIOTLB_SPINLOCK_H
 #define SWIOTLB_SPINLOCK_H
@@ -59,6 +61,20 @@ static inline void spin_wait(struct spinlock *l, unsigned *spins)
 }
 #endif
 
+#ifdef SWIOTLB_MODEL_CHECK
+static inline void spin_lock(struct spinlock *l)
+{
+	int free;
+
+	do {
+		spin_wait(l, NULL);
+		free = 0;
+		/* Pairs with the store-release in spin_unlock(), as below. */
+	} while (!atomic_compare_exchange_strong_explicit(&l->locked, &free, 1,
+							  memory_order_acquire,
+							  memory_order_relaxed));
+}
+#else
 static inline void spin_lock(struct spinlock *l)
 {
 	unsigned spins = 0;
@@ -69,6 +85,7 @@ static inline void spin_lock(struct spinlock *l)
 	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
 		spin_wait(l, &spins);
 }
+#endif
 
 static inline void spin_unlock(struct spinlock *l)
 {

@@ -64,8 +64,10 @@ static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 	/* the set and the folded totals of removed pools change together
 	 * under mem->lock (_swiotlb_mem_remove_pool()) */
 	pthread_mutex_lock((pthread_mutex_t *)&mem->lock);
-	/* pairs with the store-release in set_replace() (mem.c): see there */
-	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+	/* relaxed: the set is replaced under mem->lock, which orders it and
+	 * the pools it holds for us (no acquire needed; the mutation check
+	 * showed nothing needs one here) */
+	s = ld_relaxed(&mem->pools);
 	for (unsigned i = 0; i < s->n; i++)
 		sum_pool(s->pools[i], st);
 	st->pools = s->n;

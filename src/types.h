@@ -51,8 +51,14 @@
 
 #define SLOT_SHIFT SWIOTLB_SLOT_SHIFT
 #define SLOT_SIZE ((size_t)SWIOTLB_SLOT_SIZE)
+/* Model-check builds shrink the segment (and so every pool) to a few
+ * slots: GenMC's start-up grows with the square of static memory. */
+#if defined(SWIOTLB_MODEL_CHECK) && defined(SWIOTLB_MODEL_SEG_SLOTS)
+#define SEG_SLOTS SWIOTLB_MODEL_SEG_SLOTS
+#else
 #define SEG_SLOTS SWIOTLB_SEGMENT_SLOTS
-#define SEG_SIZE ((size_t)SWIOTLB_SEGMENT_SIZE)
+#endif
+#define SEG_SIZE ((size_t)SEG_SLOTS << SLOT_SHIFT)
 #define PAGE_SZ ((size_t)4096)
 #define CACHELINE 64
 
