@@ -3,18 +3,17 @@
  * fork() without exec: every lock of every memory is taken around fork()
  * (pthread_atfork), so a child never inherits a lock that a thread which
  * does not exist in the child holds; liburcu-bp's own fork hooks (its
- * registry and its call_rcu worker) run at the right points.  In the
- * child, a memory's resize thread and MAY_BLOCK waiters are gone: the
- * child forgets them (maps that find the pools full use transient pools).
+ * reader registry) run at the right point.  In the child, a memory's
+ * resize thread and MAY_BLOCK waiters are gone: the child forgets them
+ * (maps that find the pools full use transient pools; deferred frees wait
+ * for swiotlb_mem_destroy()).
  *
  * Order in the parent before fork(), reversed after it:
- *   1. liburcu's call_rcu worker is paused (its callbacks free pools,
- *      which takes our wait-queue lock);
- *   2. the registry of memories, then per memory: the resize lock, the
+ *   1. the registry of memories, then per memory: the resize lock, the
  *      memory lock, the lookup writer lock, every area lock of every
- *      published pool, the wait-queue lock (the order every other path
- *      takes them in, so this cannot deadlock);
- *   3. liburcu-bp's reader registry.
+ *      published pool, the wait-queue lock, the limbo lock (the order
+ *      every other path takes them in, so this cannot deadlock);
+ *   2. liburcu-bp's reader registry.
  */
 #include <pthread.h>
 
@@ -35,12 +34,14 @@ static void mem_lock_all(struct swiotlb_mem *mem)
 		for (unsigned i = 0; i < p->nareas; i++)
 			spin_lock(&p->areas[i].lock);
 	pthread_mutex_lock(&mem->waitq.lock);
+	pthread_mutex_lock(&mem->limbo.lock);
 }
 
 static void mem_unlock_all(struct swiotlb_mem *mem)
 {
 	struct pool *p;
 
+	pthread_mutex_unlock(&mem->limbo.lock);
 	pthread_mutex_unlock(&mem->waitq.lock);
 	cds_list_for_each_entry (p, &mem->lookup.pools, lookup_node)
 		for (unsigned i = p->nareas; i-- > 0;)
@@ -55,22 +56,20 @@ static void fork_prepare(void)
 {
 	struct swiotlb_mem *mem;
 
-	_swiotlb_rcu_fork_prepare(true);
 	pthread_mutex_lock(&registry_lock);
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_lock_all(mem);
-	_swiotlb_rcu_fork_prepare(false);
+	_swiotlb_rcu_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	struct swiotlb_mem *mem;
 
-	_swiotlb_rcu_fork_done(false, false);
+	_swiotlb_rcu_fork_done(false);
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_unlock_all(mem);
 	pthread_mutex_unlock(&registry_lock);
-	_swiotlb_rcu_fork_done(true, false);
 }
 
 /* The child: only the forking thread exists.  Forget the resize thread
@@ -79,7 +78,7 @@ static void fork_child(void)
 {
 	struct swiotlb_mem *mem;
 
-	_swiotlb_rcu_fork_done(false, true);
+	_swiotlb_rcu_fork_done(true);
 	cds_list_for_each_entry (mem, &registry, fork_node) {
 		mem_unlock_all(mem);
 		mem->resize.started = false;
@@ -87,7 +86,6 @@ static void fork_child(void)
 		st_relaxed(&mem->waitq.nwaiters, 0);
 	}
 	pthread_mutex_unlock(&registry_lock);
-	_swiotlb_rcu_fork_done(true, true);
 }
 
 static void fork_hooks_register(void)

@@ -35,11 +35,14 @@ void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_siz
 	(offsetof(type, last_member) + sizeof(((type *)0)->last_member))
 
 /* ---- rcu.c: deferred frees, barrier, fork hooks (read side: rcu.h) ---- */
-void _swiotlb_rcu_defer_free(struct rcu_head *head, void (*fn)(struct rcu_head *));
-void _swiotlb_rcu_barrier(void);
+void _swiotlb_rcu_limbo_init(struct rcu_limbo *lb);
+void _swiotlb_rcu_limbo_fini(struct rcu_limbo *lb);
+void _swiotlb_rcu_defer_free(struct rcu_limbo *lb, struct rcu_deferred *d,
+			     void (*fn)(struct rcu_deferred *d));
+bool _swiotlb_rcu_reclaim(struct rcu_limbo *lb);
 void _swiotlb_rcu_synchronize(void);
-void _swiotlb_rcu_fork_prepare(bool workers);
-void _swiotlb_rcu_fork_done(bool workers, bool child);
+void _swiotlb_rcu_fork_prepare(void);
+void _swiotlb_rcu_fork_done(bool child);
 
 /* ---- area.c: slot search and release inside one area ---- */
 void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force);
@@ -76,7 +79,7 @@ unsigned _swiotlb_pool_used(const struct pool *p);
 bool _swiotlb_pool_try_retire(struct pool *p);
 
 /* ---- lookup.c: device address -> pool, lock-free ---- */
-int _swiotlb_lookup_init(struct lookup *lk);
+int _swiotlb_lookup_init(struct lookup *lk, struct rcu_limbo *limbo);
 void _swiotlb_lookup_fini(struct lookup *lk);
 int _swiotlb_lookup_add(struct lookup *lk, struct pool *p);
 void _swiotlb_lookup_del(struct lookup *lk, struct pool *p);
@@ -124,6 +127,7 @@ int _swiotlb_mem_remove_pool(struct swiotlb_mem *mem, struct pool *p);
 int _swiotlb_resize_start(struct swiotlb_mem *mem);
 void _swiotlb_resize_stop(struct swiotlb_mem *mem);
 void _swiotlb_resize_request_grow(struct swiotlb_mem *mem);
+void _swiotlb_resize_request_reclaim(struct swiotlb_mem *mem);
 /* One step of the thread each; called directly by model-check harnesses. */
 bool _swiotlb_resize_grow_step(struct swiotlb_mem *mem);
 void _swiotlb_resize_shrink_step(struct swiotlb_mem *mem);

@@ -20,9 +20,8 @@ static const struct {
 	const char *name;
 	int level;
 } log_levels[] = {
-	{ "off", LOG_LEVEL_OFF },        { "error", SWIOTLB_LOG_ERR },
-	{ "err", SWIOTLB_LOG_ERR },      { "warn", SWIOTLB_LOG_WARN },
-	{ "warning", SWIOTLB_LOG_WARN }, { "info", SWIOTLB_LOG_INFO },
+	{ "off", LOG_LEVEL_OFF },     { "error", SWIOTLB_LOG_ERR },    { "err", SWIOTLB_LOG_ERR },
+	{ "warn", SWIOTLB_LOG_WARN }, { "warning", SWIOTLB_LOG_WARN }, { "info", SWIOTLB_LOG_INFO },
 };
 
 static void log_state_defaults(struct log_state *ls)
@@ -76,7 +75,8 @@ static int parse_output(struct log_state *ls, const char *v)
 		return -1;
 	f = fopen(v + 5, "ae");
 	if (!f) {
-		fprintf(stderr, "libswiotlb: SWIOTLB_LOG: cannot open '%s' (%s); logging to stderr\n",
+		fprintf(stderr,
+			"libswiotlb: SWIOTLB_LOG: cannot open '%s' (%s); logging to stderr\n",
 			v + 5, strerror(errno));
 		return 0;
 	}
@@ -106,7 +106,8 @@ static void parse_item(struct log_state *ls, char *item)
 			rc = parse_ratelimit(ls, v);
 	}
 	if (rc)
-		fprintf(stderr, "libswiotlb: SWIOTLB_LOG: ignoring '%s%s%s' (use level:off|error|"
+		fprintf(stderr,
+			"libswiotlb: SWIOTLB_LOG: ignoring '%s%s%s' (use level:off|error|"
 			"warn|info; output:stderr|file:PATH; ratelimit:BURST/MS|off)\n",
 			item, v ? ":" : "", v ? v : "");
 }
@@ -134,8 +135,8 @@ void _swiotlb_log_init(struct log_state *ls)
 	ls->ready = true;
 }
 
-static void log_emit(const struct swiotlb_mem *mem, FILE *out,
-		     enum swiotlb_log_level lvl, const char *msg)
+static void log_emit(const struct swiotlb_mem *mem, FILE *out, enum swiotlb_log_level lvl,
+		     const char *msg)
 {
 	if (mem && mem->cfg.log)
 		mem->cfg.log(mem->cfg.log_ctx, lvl, msg);
@@ -143,14 +144,12 @@ static void log_emit(const struct swiotlb_mem *mem, FILE *out,
 		fprintf(out, "libswiotlb: %s\n", msg);
 }
 
-static void log_report_suppressed(const struct swiotlb_mem *mem, struct log_state *ls,
-				  uint64_t n)
+static void log_report_suppressed(const struct swiotlb_mem *mem, struct log_state *ls, uint64_t n)
 {
 	char msg[128];
 
 	snprintf(msg, sizeof(msg), "%llu log messages suppressed (rate limit %u per %llu ms)",
-		 (unsigned long long)n, ls->burst,
-		 (unsigned long long)(ls->interval_ns / 1000000));
+		 (unsigned long long)n, ls->burst, (unsigned long long)(ls->interval_ns / 1000000));
 	log_emit(mem, ls->out, SWIOTLB_LOG_WARN, msg);
 }
 
@@ -171,10 +170,8 @@ static bool log_ratelimit_pass(const struct swiotlb_mem *mem, struct log_state *
 	start = atomic_load_explicit(&ls->window_start, memory_order_relaxed);
 	if (now - start >= ls->interval_ns &&
 	    atomic_compare_exchange_strong_explicit(&ls->window_start, &start, now,
-						    memory_order_relaxed,
-						    memory_order_relaxed)) {
-		uint64_t n = atomic_exchange_explicit(&ls->suppressed, 0,
-						      memory_order_relaxed);
+						    memory_order_relaxed, memory_order_relaxed)) {
+		uint64_t n = atomic_exchange_explicit(&ls->suppressed, 0, memory_order_relaxed);
 
 		atomic_store_explicit(&ls->printed, 0, memory_order_relaxed);
 		if (n)

@@ -17,20 +17,20 @@
 
 #include "swiotlb.h"
 
-#define LOG_LEVEL_OFF 0          /* below SWIOTLB_LOG_ERR: nothing passes */
+#define LOG_LEVEL_OFF 0 /* below SWIOTLB_LOG_ERR: nothing passes */
 #define LOG_DEFAULT_BURST 10
 #define LOG_DEFAULT_INTERVAL_MS 5000
 
 struct log_state {
-	bool ready;                  /* set up by log_state_init() */
-	int level;                   /* print lvl <= level (syslog order) */
-	FILE *out;                   /* default logger's sink (fn == NULL) */
-	bool own_out;                /* out was opened by us: closed at fini */
-	unsigned burst;              /* 0: no rate limit */
+	bool ready;     /* set up by log_state_init() */
+	int level;      /* print lvl <= level (syslog order) */
+	FILE *out;      /* default logger's sink (fn == NULL) */
+	bool own_out;   /* out was opened by us: closed at fini */
+	unsigned burst; /* 0: no rate limit */
 	uint64_t interval_ns;
 	_Atomic uint64_t window_start; /* ns (CLOCK_MONOTONIC) */
-	_Atomic unsigned printed;    /* lines in the current window */
-	_Atomic uint64_t suppressed; /* lines dropped, not yet reported */
+	_Atomic unsigned printed;      /* lines in the current window */
+	_Atomic uint64_t suppressed;   /* lines dropped, not yet reported */
 };
 
 /* Set up @ls from SWIOTLB_LOG (or the defaults when it is unset).

@@ -101,7 +101,7 @@ static void table_insert(struct lookup_table *t, struct pool *p)
 	}
 }
 
-static void table_free_cb(struct rcu_head *head)
+static void table_free_cb(struct rcu_deferred *head)
 {
 	rcu_cb_enter();
 	free(caa_container_of(head, struct lookup_table, rcu));
@@ -128,17 +128,18 @@ static int table_rebuild(struct lookup *lk, size_t extra)
 	 * without it a reader could walk the new table before its buckets
 	 * are filled and miss a live pool. */
 	atomic_store_explicit(&lk->table, t, memory_order_release);
-	_swiotlb_rcu_defer_free(&old->rcu, table_free_cb);
+	_swiotlb_rcu_defer_free(lk->limbo, &old->rcu, table_free_cb);
 	return 0;
 }
 
-int _swiotlb_lookup_init(struct lookup *lk)
+int _swiotlb_lookup_init(struct lookup *lk, struct rcu_limbo *limbo)
 {
 	struct lookup_table *t = table_new(LOOKUP_MIN_BUCKETS);
 
 	if (!t)
 		return -ENOMEM;
 	atomic_init(&lk->table, t);
+	lk->limbo = limbo;
 	CDS_INIT_LIST_HEAD(&lk->pools);
 	pthread_mutex_init(&lk->writer, NULL);
 	return 0;

@@ -26,7 +26,7 @@ static struct pool_set *set_new(unsigned n)
 	return s;
 }
 
-static void set_free_cb(struct rcu_head *head)
+static void set_free_cb(struct rcu_deferred *head)
 {
 	rcu_cb_enter();
 	free(caa_container_of(head, struct pool_set, rcu));
@@ -44,7 +44,7 @@ static void set_replace(struct swiotlb_mem *mem, struct pool_set *s)
 	 * complete (docs/ORDERING.md, item 2). */
 	atomic_store_explicit(&mem->pools, s, memory_order_release);
 	if (old)
-		_swiotlb_rcu_defer_free(&old->rcu, set_free_cb);
+		_swiotlb_rcu_defer_free(&mem->limbo, &old->rcu, set_free_cb);
 }
 
 /*
@@ -223,11 +223,12 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 		return NULL;
 	}
 	mem = calloc(1, sizeof(*mem));
-	if (!mem || _swiotlb_lookup_init(&mem->lookup) < 0) {
+	if (!mem || _swiotlb_lookup_init(&mem->lookup, &mem->limbo) < 0) {
 		free(mem);
 		errno = ENOMEM;
 		return NULL;
 	}
+	_swiotlb_rcu_limbo_init(&mem->limbo);
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
 	_swiotlb_waitq_init(&mem->waitq);
@@ -247,6 +248,8 @@ fail:
 	if (p)
 		_swiotlb_pool_destroy(p);
 	free(ld_relaxed(&mem->pools));
+	_swiotlb_rcu_reclaim(&mem->limbo);
+	_swiotlb_rcu_limbo_fini(&mem->limbo);
 	_swiotlb_waitq_fini(&mem->waitq);
 	_swiotlb_lookup_fini(&mem->lookup);
 	pthread_mutex_destroy(&mem->lock);
@@ -272,7 +275,9 @@ SWIOTLB_API int swiotlb_mem_destroy(struct swiotlb_mem *mem)
 	pthread_mutex_unlock(&mem->lock);
 	_swiotlb_fork_untrack(mem);
 	_swiotlb_resize_stop(mem);
-	_swiotlb_rcu_barrier(); /* run every pending deferred free (pools, sets) */
+	/* run every pending deferred free (pools, sets, tables) */
+	_swiotlb_rcu_reclaim(&mem->limbo);
+	_swiotlb_rcu_limbo_fini(&mem->limbo);
 	s = ld_relaxed(&mem->pools);
 	for (unsigned i = 0; i < s->n; i++)
 		_swiotlb_pool_destroy(s->pools[i]);

@@ -230,7 +230,7 @@ void _swiotlb_pool_destroy(struct pool *p)
 	pool_free_meta(p);
 }
 
-static void pool_free_cb(struct rcu_head *head)
+static void pool_free_cb(struct rcu_deferred *head)
 {
 	rcu_cb_enter();
 	_swiotlb_pool_destroy(caa_container_of(head, struct pool, rcu));
@@ -241,7 +241,7 @@ static void pool_free_cb(struct rcu_head *head)
  * before _swiotlb_lookup_del() may still be looking at it. */
 void _swiotlb_pool_free_rcu(struct pool *p)
 {
-	_swiotlb_rcu_defer_free(&p->rcu, pool_free_cb);
+	_swiotlb_rcu_defer_free(&p->mem->limbo, &p->rcu, pool_free_cb);
 }
 
 unsigned _swiotlb_pool_used(const struct pool *p)

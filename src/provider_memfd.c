@@ -41,7 +41,7 @@ struct memfd_ctx {
 	pthread_mutex_t lock;
 	swiotlb_addr_t base;
 	size_t window;
-	size_t unit;              /* page or huge page */
+	size_t unit; /* page or huge page */
 	unsigned flags;
 	struct memfd_pool *pools; /* sorted by addr */
 	size_t npools, cap;
@@ -50,8 +50,8 @@ struct memfd_ctx {
 /* Lowest address >= the window base, aligned, where len bytes fit between
  * the live pools and below limit.  Sets *slot to the insertion index.
  * Returns 0, or -ENOMEM when no gap fits. */
-static int window_find(const struct memfd_ctx *m, size_t len, size_t align,
-		       swiotlb_addr_t limit, swiotlb_addr_t *out, size_t *slot)
+static int window_find(const struct memfd_ctx *m, size_t len, size_t align, swiotlb_addr_t limit,
+		       swiotlb_addr_t *out, size_t *slot)
 {
 	swiotlb_addr_t cur = m->base, end = m->base + m->window;
 
@@ -135,8 +135,8 @@ fail:
 	return err == ENOSPC || err == EFBIG ? -ENOMEM : -err;
 }
 
-static int memfd_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit,
-		       void **cpu, swiotlb_addr_t *addr)
+static int memfd_alloc(void *ctx, size_t len, size_t align, swiotlb_addr_t limit, void **cpu,
+		       swiotlb_addr_t *addr)
 {
 	struct memfd_ctx *m = ctx;
 	struct memfd_pool p = { 0 };
@@ -241,7 +241,10 @@ SWIOTLB_API struct swiotlb_provider *swiotlb_provider_memfd(swiotlb_addr_t windo
 	m->p = (struct swiotlb_provider){
 		.version = SWIOTLB_PROVIDER_VERSION,
 		.name = flags & SWIOTLB_MEMFD_HUGETLB ? "memfd-hugetlb" : "memfd",
-		.ctx = m, .alloc = memfd_alloc, .free = memfd_free, .fd = memfd_fd,
+		.ctx = m,
+		.alloc = memfd_alloc,
+		.free = memfd_free,
+		.fd = memfd_fd,
 		.destroy = memfd_destroy,
 	};
 	return &m->p;

@@ -15,6 +15,8 @@
 #ifndef SWIOTLB_RCU_H
 #define SWIOTLB_RCU_H
 
+#include <pthread.h>
+
 #include "atomic.h"
 
 #ifdef SWIOTLB_MODEL_CHECK
@@ -31,6 +33,28 @@
 #endif
 
 extern char _swiotlb_rcu_token;
+
+/*
+ * A free deferred past a grace period.  Objects that readers may still
+ * hold after they are unpublished (pools, pool sets, lookup tables) embed
+ * one and are queued on their memory's limbo; _swiotlb_rcu_reclaim()
+ * waits for a grace period and runs the queued frees.  The memory's
+ * resize thread reclaims (so deferred frees, the pool_removed hook among
+ * them, run there, within microseconds of a transient pool's release),
+ * and swiotlb_mem_destroy() reclaims what is left.  liburcu's call_rcu
+ * worker is not used: it batches callbacks 10 ms apart, which made every
+ * teardown and every wait for a transient pool's memory that slow.
+ */
+struct rcu_deferred {
+	struct rcu_deferred *next;          /* limbo list (under its lock) */
+	void (*fn)(struct rcu_deferred *d); /* the free */
+};
+
+/* Deferred frees not yet run, oldest last. */
+struct rcu_limbo {
+	pthread_mutex_t lock;      /* protects list */
+	struct rcu_deferred *list; /* queued by _swiotlb_rcu_defer_free() */
+};
 
 static inline void rcu_enter(void)
 {

@@ -140,7 +140,7 @@ static void *resize_thread_main(void *arg)
 		period = SHRINK_POLL_MAX_MS;
 	pthread_mutex_lock(&mem->resize.lock);
 	while (!mem->resize.stop) {
-		if (!ld_relaxed(&mem->resize.pending)) {
+		if (!ld_relaxed(&mem->resize.pending) && !mem->resize.reclaim) {
 			struct timespec ts;
 
 			deadline_after_ms(CLOCK_REALTIME, period ? period : RESIZE_IDLE_WAIT_MS,
@@ -149,10 +149,14 @@ static void *resize_thread_main(void *arg)
 		}
 		if (mem->resize.stop)
 			break;
+		mem->resize.reclaim = false;
 		pthread_mutex_unlock(&mem->resize.lock);
 		_swiotlb_resize_grow_step(mem);
 		if (period)
 			_swiotlb_resize_shrink_step(mem);
+		/* pools, sets and tables unpublished since the last round,
+		 * after a grace period (rcu.h) */
+		_swiotlb_rcu_reclaim(&mem->limbo);
 		pthread_mutex_lock(&mem->resize.lock);
 	}
 	pthread_mutex_unlock(&mem->resize.lock);
@@ -186,6 +190,20 @@ void _swiotlb_resize_stop(struct swiotlb_mem *mem)
 	pthread_cond_destroy(&mem->resize.cond);
 	pthread_mutex_destroy(&mem->resize.lock);
 	mem->resize.started = false;
+}
+
+/* Ask the resize thread to run the deferred frees queued so far (a
+ * transient pool was released).  Without a resize thread (a static
+ * memory, a forked child, a model check) they wait for the next reclaim
+ * or swiotlb_mem_destroy(). */
+void _swiotlb_resize_request_reclaim(struct swiotlb_mem *mem)
+{
+	if (!mem->resize.started)
+		return;
+	pthread_mutex_lock(&mem->resize.lock);
+	mem->resize.reclaim = true;
+	pthread_cond_signal(&mem->resize.cond);
+	pthread_mutex_unlock(&mem->resize.lock);
 }
 
 /* Ask for one more pool.  Never blocks on the growth itself: at most one

@@ -70,9 +70,8 @@ static inline void spin_lock(struct spinlock *l)
 		spin_wait(l, NULL);
 		free = 0;
 		/* Pairs with the store-release in spin_unlock(), as below. */
-	} while (!atomic_compare_exchange_strong_explicit(&l->locked, &free, 1,
-							  memory_order_acquire,
-							  memory_order_relaxed));
+	} while (!atomic_compare_exchange_strong_explicit(
+		&l->locked, &free, 1, memory_order_acquire, memory_order_relaxed));
 }
 #else
 static inline void spin_lock(struct spinlock *l)

@@ -84,4 +84,7 @@ void _swiotlb_transient_release(struct pool *p)
 	sub_relaxed(&mem->stats.transient_live, 1);
 	sub_relaxed(&mem->stats.transient_slots, p->nslots);
 	_swiotlb_pool_free_rcu(p);
+	/* the resize thread frees it after a grace period (and gives its
+	 * memory back to max_size/max_pools waiters) */
+	_swiotlb_resize_request_reclaim(mem);
 }

@@ -220,15 +220,15 @@ struct pool {
 	uint64_t idle_since_ns; /* when it was first seen idle; 0: busy */
 
 	struct cds_list_head lookup_node; /* on mem->lookup.pools (writer lock) */
-	struct rcu_head rcu;              /* deferred free */
+	struct rcu_deferred rcu;          /* deferred free (limbo) */
 };
 
 /* RCU-published array of the shared pools, in search order (oldest
  * first), replaced as a whole under mem->lock (copy-on-write, mem.c). */
 struct pool_set {
-	unsigned n;           /* pools[] entries */
-	struct rcu_head rcu;  /* deferred free of a replaced set */
-	struct pool *pools[]; /* n pools, oldest first */
+	unsigned n;              /* pools[] entries */
+	struct rcu_deferred rcu; /* deferred free of a replaced set */
+	struct pool *pools[];    /* n pools, oldest first */
 };
 
 /*
@@ -266,12 +266,13 @@ struct lookup_table {
 	size_t mask;                   /* buckets - 1 (buckets a power of two) */
 	size_t used;                   /* live entries (writer only) */
 	size_t tombstones;             /* deleted entries (writer only) */
-	struct rcu_head rcu;           /* deferred free after a rebuild */
+	struct rcu_deferred rcu;       /* deferred free after a rebuild */
 	struct lookup_bucket bucket[]; /* mask + 1 buckets */
 };
 
 struct lookup {
 	_Atomic(struct lookup_table *) table; /* current table, RCU-published */
+	struct rcu_limbo *limbo;              /* its memory's, for old tables */
 	pthread_mutex_t writer;               /* serialises writers; readers lock-free */
 	/* every pool in the table (writer lock), to rebuild it */
 	struct cds_list_head pools;
@@ -321,6 +322,7 @@ struct mem_resize {
 	pthread_cond_t cond;   /* wakes the thread: request or stop */
 	bool stop;             /* under lock */
 	_Atomic bool pending;  /* a growth request is in flight */
+	bool reclaim;          /* under lock: deferred frees are waiting */
 	size_t next_grow_size; /* resize thread only; halves on failure */
 };
 
@@ -431,6 +433,7 @@ struct swiotlb_mem {
 	unsigned ndevs;                 /* attached devices (under lock) */
 	struct cds_list_head fork_node; /* on fork.c's registry of memories */
 
+	struct rcu_limbo limbo;    /* deferred frees (rcu.h) */
 	struct mem_resize resize;  /* resize.c */
 	struct mem_counters stats; /* see the table above */
 	struct log_state log;      /* level, sink, rate limit (log.c) */

@@ -31,7 +31,11 @@
 #define H_POOL_START(p) ((p)->start)
 #define H_RCU_READ_LOCK() rcu_enter()
 #define H_RCU_READ_UNLOCK() rcu_exit()
-#define H_FREE_AFTER_GRACE(p) _swiotlb_pool_free_rcu(p)
+/* queue p's free, then reclaim as the resize thread would: the grace
+ * period, then the free */
+#define H_FREE_AFTER_GRACE(p) \
+	(_swiotlb_pool_free_rcu(p), (void)_swiotlb_rcu_reclaim(&(p)->mem->limbo))
+#define H_RECLAIM(mem) ((void)_swiotlb_rcu_reclaim(&(mem)->limbo))
 #define H_WAITQ(mem) (&(mem)->waitq)
 #define H_MAP_RETRY map_retry
 #define H_SLOT_SIZE SLOT_SIZE

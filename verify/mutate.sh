@@ -7,8 +7,8 @@ usage() {
 	cat <<'USAGE'
 usage: verify/mutate.sh [-m MODEL] [-l]
 Weakens, one at a time, each acquire, release, acq_rel or seq_cst order and
-each fence in src/ to relaxed, and each grace period to none (call_rcu ->
-run the callback at once, synchronize_rcu -> nothing), then runs every
+each fence in src/ to relaxed, and each grace period to none (each call
+of _swiotlb_rcu_synchronize() before a free -> nothing), then runs every
 harness of verify/run.sh that is expected to pass.  A mutation is caught
 when some harness then fails.  Prints a table mutation -> caught by.
 A mutation in code that is not compiled under SWIOTLB_MODEL_CHECK is
@@ -48,13 +48,9 @@ mutations() {
 			what=$(echo "$text" | sed -E 's/^\s+//' | cut -c1-60)
 			echo "$(basename "$f")|$l|s/$ord/memory_order_relaxed/|${ord#memory_order_} -> relaxed: $what"
 		done
-	grep -n 'model_call_rcu(head, fn);' "$src"/*.c |
+	grep -n '_swiotlb_rcu_synchronize();' "$src"/*.c | grep -v 'void _swiotlb_rcu_synchronize' |
 		while IFS=: read -r f l _; do
-			echo "$(basename "$f")|$l|s/model_call_rcu(head, fn);/fn(head);/|grace period -> none (call_rcu frees at once)"
-		done
-	grep -n 'model_synchronize_rcu();' "$src"/*.c |
-		while IFS=: read -r f l _; do
-			echo "$(basename "$f")|$l|s/model_synchronize_rcu();/;/|grace period -> none (synchronize_rcu)"
+			echo "$(basename "$f")|$l|s/_swiotlb_rcu_synchronize();/;/|grace period -> none (no wait before the free)"
 		done
 }
 

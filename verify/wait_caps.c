@@ -3,10 +3,11 @@
  * MAY_BLOCK wait/wake on pool memory (the store-buffering shape of
  * wait.c): the memory is at max_size with a transient pool live; W maps
  * with MAY_BLOCK and can only be served by a new transient pool; F unmaps
- * the transient mapping, whose pool is freed after the grace period and
+ * the transient mapping; R, standing for the resize thread that F's
+ * release wakes, reclaims: after the grace period the pool is freed and
  * gives its bytes back (pool_caps_release()).  W's nwaiters increment and
  * its retry's relaxed load of pool_bytes against F's decrement of
- * pool_bytes and its load of nwaiters: without the seq_cst fences F1
+ * pool_bytes and its load of nwaiters (on R): without the seq_cst fences F1
  * (wait.c) and F2 (waitq_notify_caps()) both loads may miss and W sleeps
  * forever (a liveness violation; timeouts are not modelled).
  */
@@ -34,6 +35,15 @@ static void *freer(void *arg)
 	return NULL;
 }
 
+/* the resize thread, woken by F's release (through its lock, here the
+ * join) */
+static void *reclaimer(void *arg)
+{
+	pthread_join(*(pthread_t *)arg, NULL);
+	H_RECLAIM(mem);
+	return NULL;
+}
+
 int main(void)
 {
 	struct swiotlb_mem_config c = {
@@ -44,7 +54,7 @@ int main(void)
 		.max_size = 2 * PAGE_SZ, /* the initial pool and one transient pool */
 		.grow_size = SEG_SIZE,
 	};
-	pthread_t tw, tf;
+	pthread_t tw, tf, tr;
 
 	h_frames_init();
 	mem = swiotlb_mem_create(&c);
@@ -55,7 +65,8 @@ int main(void)
 	assert(swiotlb_map(dev, buf2, sizeof(buf2), SWIOTLB_TO_DEVICE, 0, &addr2) == 0);
 	tw = h_spawn(waiter, NULL);
 	tf = h_spawn(freer, NULL);
+	tr = h_spawn(reclaimer, &tf);
 	pthread_join(tw, NULL);
-	pthread_join(tf, NULL);
+	pthread_join(tr, NULL);
 	return 0;
 }
