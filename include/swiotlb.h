@@ -64,9 +64,13 @@
  * Destroying NULL: every *_destroy() accepts NULL and then does nothing;
  * those that return a status return -EINVAL for it.
  *
- * fork(): the library registers liburcu-bp's fork hooks.  In a child, an
- * inherited dynamic memory has no resize thread: maps that find the pools
- * full are served by transient pools.
+ * fork(): the library takes every lock of every memory around fork()
+ * (pthread_atfork) and runs liburcu-bp's fork hooks, so a child may call
+ * any function on the memories and devices it inherited, destroy
+ * included (tests/unit/test_fork.c).  In a child an inherited dynamic
+ * memory has no resize thread: maps that find the pools full are served
+ * by transient pools, grown pools are not shrunk, and released pools are
+ * freed by swiotlb_mem_destroy().
  */
 #ifndef SWIOTLB_H
 #define SWIOTLB_H
@@ -149,8 +153,8 @@ struct swiotlb_dev_head {
  * whose last byte's device address is <= @limit (0 = no limit).  It sets the
  * CPU pointer and the device address and returns 0, or a negative errno.
  * free() gives back exactly what one alloc() returned.  Both may be called
- * from any thread, including the library's background resize thread and
- * liburcu's call_rcu worker (free of a released pool); they are never
+ * from any thread, including the library's background resize thread
+ * (which frees released pools); they are never
  * called on the map fast path, only when a pool is created, grown, made
  * transient, or released.
  *
@@ -286,9 +290,10 @@ struct swiotlb_pool_info {
  *
  * pool_removed(ctx, info) runs once per pool that pool_added accepted,
  * after the pool holds no mapping and lookups no longer find it, before
- * its memory goes back to the provider: on the resize thread (shrinking),
- * on liburcu's call_rcu worker thread (transient pools), or in
- * swiotlb_mem_destroy().  It must not call into the library for the same
+ * its memory goes back to the provider: on the resize thread (shrunk
+ * grown pools and released transient pools, after a grace period), or in
+ * swiotlb_mem_destroy() (what is left; also every pool of a static memory
+ * and of a forked child).  It must not call into the library for the same
  * memory.
  */
 typedef int (*swiotlb_pool_added_fn)(void *ctx, const struct swiotlb_pool_info *info);
@@ -341,7 +346,7 @@ struct swiotlb_mem_config {
  * provider cannot supply the pool.
  * Context: allocates (the initial pool from the provider), takes the new
  * memory's own mutexes, starts a thread when dynamic; the first call in
- * the process registers liburcu-bp's fork handlers (pthread_atfork).
+ * the process registers the library's fork handlers (pthread_atfork).
  */
 SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(
 	const struct swiotlb_mem_config *cfg, size_t cfg_size);
@@ -363,9 +368,9 @@ SWIOTLB_MUST_CHECK static inline struct swiotlb_mem *swiotlb_mem_create(
  * Destroy a memory and free every pool.  Fails with -EBUSY while devices
  * are attached (destroy them first); -EINVAL for NULL.  Exclusive on mem.
  * Context: blocks: joins the resize thread (which may be in the
- * provider's alloc()) and waits for every RCU callback queued in the
- * process so far (liburcu's rcu_barrier); takes the memory's mutex; frees
- * pool memory through the provider (munmap for the mmap provider).
+ * provider's alloc()) and waits for a grace period before the memory's
+ * last deferred frees; takes the memory's mutexes; frees pool memory
+ * through the provider (munmap for the mmap provider).
  */
 int swiotlb_mem_destroy(struct swiotlb_mem *mem);
 
@@ -465,8 +470,8 @@ SWIOTLB_MUST_CHECK int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, siz
  * mapping, double unmap).  Nothing is changed on error.
  * Context: lock-free lookup, then the mapping's area lock; no allocation.
  * Releasing a transient pool also takes the lookup's writer mutex and
- * queues the pool's free after a grace period (liburcu's call_rcu, which
- * may wake or, the first time, start liburcu's worker thread).  Wakes a
+ * queues the pool's free after a grace period and wakes the resize
+ * thread to do it (a mutex and a condition variable).  Wakes a
  * MAY_BLOCK waiter (a mutex and a condition variable) when one waits.
  */
 int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,

@@ -6,10 +6,10 @@
  *   P0 (mapper)
  *     - pool initialisation: plain stores to the pool descriptor
  *       (start, nslots, ...)                         -> store DESC = 1
- *     - pool_publish() in src/lookup.c: store-release of the lookup-index
+ *     - _swiotlb_lookup_add() in src/lookup.c: store-release of the lookup-index
  *       entry for the pool's address granule
  *       (rcu_assign_pointer-like)                    -> release fence; store IDX = 1
- *     - map_finish() in src/map.c: relaxed store of the device flag
+ *     - map_publish_flag() in src/map.c: relaxed store of the device flag
  *       dev_bounced, then atomic_thread_fence(memory_order_release)
  *       (the "map-path fence")                       -> store FLAG = 1; release fence
  *     - the caller (driver) hands the address over with a relaxed store
@@ -19,7 +19,7 @@
  *     - the driver loads the address relaxed        -> r = RING
  *     - dev_may_have_bounced() in src/internal.h:
  *       atomic_thread_fence(memory_order_acquire), which pairs with the
- *       release fence in map_finish()               -> acquire fence
+ *       release fence in map_publish_flag()               -> acquire fence
  *       relaxed load of dev_bounced                  -> f = FLAG
  *       load-acquire of the index entry
  *       (rcu_dereference-like)                       -> e = IDX
@@ -28,7 +28,7 @@
  * Invariant: r == ADDR  implies  f && e && d  (unmap finds the pool).
  *
  * Switches (each must make spin report an assertion violation):
- *   -DNO_WMB    remove the release fence in map_finish()
+ *   -DNO_WMB    remove the release fence in map_publish_flag()
  *   -DNO_RMB    remove the acquire fence in dev_may_have_bounced()
  *   -DREACH     non-vacuity check: assert that P1 never reads r == ADDR;
  *               must FAIL, proving that the interesting case is explored.
@@ -89,11 +89,11 @@ end:	do
 active proctype mapper()	/* P0 */
 {
 	store(DESC, 1);		/* pool descriptor initialised (plain)   */
-	release_fence();	/* pool_publish(): store-release ...     */
+	release_fence();	/* _swiotlb_lookup_add(): store-release ...     */
 	store(IDX, 1);		/* ... of the index entry                */
-	store(FLAG, 1);		/* map_finish(): dev_bounced = 1         */
+	store(FLAG, 1);		/* map_publish_flag(): dev_bounced = 1         */
 #ifndef NO_WMB
-	release_fence();	/* map_finish(): the map-path fence      */
+	release_fence();	/* map_publish_flag(): the map-path fence      */
 #endif
 	store(RING, ADDR)	/* caller: relaxed store into its ring   */
 }

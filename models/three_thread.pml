@@ -8,16 +8,16 @@
  * Code this model mirrors (libswiotlb, C11 atomics):
  *   P2 (growth thread)
  *     - pool initialisation: plain stores to the descriptor -> store DESC = 1
- *     - pool_publish() in src/lookup.c: store-release of the index entry
+ *     - _swiotlb_lookup_add() in src/lookup.c: store-release of the index entry
  *                                          -> release fence; store IDX = 1
  *   P0 (mapper)
  *     - pools_find_slots() in src/map.c: load-acquire of the pool set,
  *       which set_replace() (src/mem.c) published with a store-release
- *       after pool_publish() stored the index entry; so finding the pool
+ *       after _swiotlb_lookup_add() stored the index entry; so finding the pool
  *       in the set implies having observed the index entry, and the model
  *       lets P0 read the index entry directly; a slot is allocated in it
  *                                          -> e0 = IDX (acquire); if e0:
- *     - map_finish() in src/map.c: relaxed store dev_bounced = 1, then
+ *     - map_publish_flag() in src/map.c: relaxed store dev_bounced = 1, then
  *       atomic_thread_fence(memory_order_release)
  *                                          -> store FLAG = 1; release fence
  *     - caller: relaxed store of the address into its ring
@@ -32,11 +32,11 @@
  * Invariant: r == ADDR  implies  f && e && d.
  *
  * Switches (each must make spin report an assertion violation):
- *   -DNO_WMB             remove P0's release fence in map_finish()
+ *   -DNO_WMB             remove P0's release fence in map_publish_flag()
  *   -DNONCUMULATIVE      P0's barrier orders only P0's OWN earlier stores
  *                        (a plain, non-cumulative write barrier)
  *   -DNO_RMB             remove P1's acquire fence in dev_may_have_bounced()
- *   -DNO_PUBLISH_RELEASE pool_publish() uses a relaxed store
+ *   -DNO_PUBLISH_RELEASE _swiotlb_lookup_add() uses a relaxed store
  *   -DREACH              non-vacuity: assert P1 never reads r == ADDR
  *                        (must FAIL)
  *   -DREACH_SPLIT        non-vacuity of the per-thread views: assert that
@@ -143,7 +143,7 @@ active proctype grower()	/* P2 */
 {
 	store(P2, DESC, 1);		/* descriptor initialised (plain)  */
 #ifndef NO_PUBLISH_RELEASE
-	release_fence(P2);		/* pool_publish(): store-release ... */
+	release_fence(P2);		/* _swiotlb_lookup_add(): store-release ... */
 #endif
 	store(P2, IDX, 1)		/* ... of the index entry          */
 }
@@ -158,13 +158,13 @@ active proctype mapper()	/* P0 */
 #endif
 	if
 	:: e0 == 1 ->			/* found the grown pool, allocated */
-		store(P0, FLAG, 1);	/* map_finish(): dev_bounced = 1   */
+		store(P0, FLAG, 1);	/* map_publish_flag(): dev_bounced = 1   */
 #if defined(NO_WMB)
 		skip;
 #elif defined(NONCUMULATIVE)
 		own_write_barrier(P0);	/* plain write barrier             */
 #else
-		release_fence(P0);	/* map_finish(): map-path fence    */
+		release_fence(P0);	/* map_publish_flag(): map-path fence    */
 #endif
 		store(P0, RING, ADDR)	/* caller: relaxed ring store      */
 	:: else -> skip			/* pool not seen: nothing mapped   */

@@ -16,6 +16,8 @@ listed as n/a.
   -m MODEL  rc11 (default) or imm, or "rc11 imm"
   -l        list the mutations only
   -o REGEX  only the mutations whose file:line matches REGEX (e.g. 'map.c')
+  -a        run every harness on each mutation (default: stop at the first
+            harness that catches it)
 Exit status: 0 when every compiled mutation is caught, 1 otherwise.
 Takes about 20 s per mutation and model on one core.
 USAGE
@@ -23,12 +25,14 @@ USAGE
 models=rc11
 list=0
 only=.
-while getopts "hm:lo:" o; do
+all=0
+while getopts "ahm:lo:" o; do
 	case $o in
 	h) usage; exit 0 ;;
 	m) models=$OPTARG ;;
 	l) list=1 ;;
 	o) only=$OPTARG ;;
+	a) all=1 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
@@ -84,9 +88,14 @@ while IFS='|' read -r file line expr label; do
 	fi
 	caught=""
 	for m in $models; do
-		# shellcheck disable=SC2086
-		out=$(SWIOTLB_SRC="$tmp/src" "$here/run.sh" -q -m "$m" $pass_harnesses </dev/null || true)
-		c=$(echo "$out" | awk '/MISMATCH/ { print $1 }' | sort -u | tr '\n' ' ')
+		c=""
+		for h in $pass_harnesses; do
+			out=$(SWIOTLB_SRC="$tmp/src" "$here/run.sh" -q -m "$m" "$h" </dev/null || true)
+			if echo "$out" | grep -q MISMATCH; then
+				c="$c$h "
+				[ $all = 1 ] || break
+			fi
+		done
 		[ -n "$c" ] && caught="$caught$m: $c"
 	done
 	if [ -z "$caught" ]; then

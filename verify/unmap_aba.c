@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The ABA of issue 8 item 2: U1 and U2 unmap the same mapping of device D
+ * The ABA on the unmap copy-back claim: U1 and U2 unmap the same mapping of device D
  * (a double unmap with copy-back); after U2's unmap, device E maps another
  * buffer on the same head slot (the pool has one slot).  U1 validated the
  * old mapping before, and its compare-and-swap compares only the slot

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * MAY_BLOCK wait/wake (issue 8 item 4): W maps with MAY_BLOCK while the
+ * MAY_BLOCK wait/wake on slots: W maps with MAY_BLOCK while the
  * one-slot pool is full; F unmaps the mapping that fills it.  The real
  * wait.c runs (the waiter queue, nwaiters, the retry); the condition
  * variable is the model's (model_env.h): a wait ends only when signalled,
