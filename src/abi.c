@@ -24,7 +24,8 @@ SWIOTLB_API unsigned swiotlb_version(void)
 /* Copy a caller's struct of caller_size bytes into dst (lib_size bytes),
  * zero-filling what the caller lacks.  -EINVAL when the caller's struct is
  * too small or sets fields this library does not know. */
-int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size, size_t min_size)
+int _swiotlb_abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
+			 size_t min_size)
 {
 	const unsigned char *extra = (const unsigned char *)src + lib_size;
 
@@ -40,7 +41,7 @@ int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
 
 /* Copy a filled statistics struct out to a caller's struct of caller_size
  * bytes: the common prefix, and zeros past what the library knows. */
-void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size)
+void _swiotlb_abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size)
 {
 	memcpy(dst, src, caller_size < lib_size ? caller_size : lib_size);
 	if (caller_size > lib_size)

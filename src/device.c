@@ -92,8 +92,8 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		errno = EINVAL;
 		return NULL;
 	}
-	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
-			       ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
+	if (cfg && _swiotlb_abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
+					ABI_SIZE_TO(struct swiotlb_dev_config, direct_ctx)) < 0) {
 		_swiotlb_log(mem, SWIOTLB_LOG_ERR,
 			     "swiotlb_dev_create: config of %zu bytes does not match this "
 			     "library's (%zu bytes) or sets fields it does not know",

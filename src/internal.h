@@ -29,8 +29,9 @@ void _swiotlb_log(const struct swiotlb_mem *mem, enum swiotlb_log_level lvl, con
 /* ---- strerror.c: swiotlb_strerror() only (public) ---- */
 
 /* ---- abi.c: size-tagged structs across versions ---- */
-int abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size, size_t min_size);
-void abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
+int _swiotlb_abi_copy_in(void *dst, size_t lib_size, const void *src, size_t caller_size,
+			 size_t min_size);
+void _swiotlb_abi_copy_out(void *dst, size_t caller_size, const void *src, size_t lib_size);
 #define ABI_SIZE_TO(type, last_member) \
 	(offsetof(type, last_member) + sizeof(((type *)0)->last_member))
 
@@ -159,7 +160,7 @@ static inline const char *dev_label(const struct swiotlb_dev *dev)
  */
 static inline bool dev_may_have_bounced(const struct swiotlb_dev *dev)
 {
-	/* Pairs with the release fence in map_finish() (map.c): without it
+	/* Pairs with the release fence in map_publish_flag() (map.c): without it
 	 * the lookup could miss a pool the mapping thread had published and
 	 * report a bounce address as direct (docs/ORDERING.md, item 4). */
 	atomic_thread_fence(memory_order_acquire);

@@ -205,8 +205,9 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	struct pool *p;
 	int rc = 0;
 
-	if (cfg && abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
-			       ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
+	if (cfg &&
+	    _swiotlb_abi_copy_in(&cc, sizeof(cc), cfg, cfg_size,
+				 ABI_SIZE_TO(struct swiotlb_mem_config, wait_timeout_ms)) < 0) {
 		_swiotlb_log(NULL, SWIOTLB_LOG_ERR,
 			     "swiotlb_mem_create: config of %zu bytes does not match this library "
 			     "(%u.%u.%u, %zu bytes): built against another major version, or sets "

@@ -112,7 +112,7 @@ SWIOTLB_API int swiotlb_mem_stats_sized(const struct swiotlb_mem *mem, struct sw
 	if (!mem || !st || st_size < ABI_SIZE_TO(struct swiotlb_stats, coherent_allocs))
 		return -EINVAL;
 	mem_stats(mem, &tmp);
-	abi_copy_out(st, st_size, &tmp, sizeof(tmp));
+	_swiotlb_abi_copy_out(st, st_size, &tmp, sizeof(tmp));
 	return 0;
 }
 
@@ -152,6 +152,6 @@ SWIOTLB_API int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev, struct sw
 	if (!dev || !st || st_size < ABI_SIZE_TO(struct swiotlb_dev_stats, errors))
 		return -EINVAL;
 	dev_stats(dev, &tmp);
-	abi_copy_out(st, st_size, &tmp, sizeof(tmp));
+	_swiotlb_abi_copy_out(st, st_size, &tmp, sizeof(tmp));
 	return 0;
 }

@@ -441,7 +441,7 @@ struct swiotlb_mem {
 
 struct swiotlb_dev {
 	/* Set once the device has bounced; never cleared.  Read first by every
-	 * unmap/sync/is_bounce: see map_finish() and dev_may_have_bounced().
+	 * unmap/sync/is_bounce: see map_publish_flag() and dev_may_have_bounced().
 	 * MUST stay the first member: swiotlb.h's inline swiotlb_is_bounce()
 	 * reads it. */
 	struct swiotlb_dev_head head;
