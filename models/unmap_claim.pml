@@ -110,7 +110,7 @@ inline unmap(me, want, ok) {
 	spin_unlock();
 	copy_back(o, want);
 	spin_lock();
-	dev = 0;				/* release_locked(): */
+	dev = 0;			/* _swiotlb_mapping_release_locked() */
 	state = FREE;				/* slots freed */
 	spin_unlock();
 	ok++;
