@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * add.pml -- ADD shape: a pool created on the map path must be found by an
  * unmap that received the bounce address through the driver's own memory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * add_flagset.pml -- ADD shape on the flag-already-set path: the device
  * has bounced before, so map_publish_flag() skips the store of the flag,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check.sh -- run every spin memory-ordering model of libswiotlb.
 #
 #   bash models/check.sh

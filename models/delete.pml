@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * delete.pml -- DELETE shape: once a pool has been retired and its memory
  * reused (e.g. as an ordinary buffer that is mapped directly), an unmap of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * probe.pml -- the BUCKET PROBE of the lookup index: a lookup walks its
  * probe sequence past a bucket that a writer is filling for an unrelated

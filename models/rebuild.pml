@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * rebuild.pml -- TABLE REBUILD of the lookup index (docs/ORDERING.md
  * barrier 1, the table half): a writer replaces the table by a fresh one

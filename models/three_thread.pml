@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * three_thread.pml -- THREE-THREAD shape: a pool added by a third thread
  * (the growth worker) is found by P0's map, which then hands the bounce

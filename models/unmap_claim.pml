@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * unmap_claim.pml -- THE UNMAP CLAIM (docs/ORDERING.md barrier 6): two
  * unmaps of one mapping race (a double unmap by the caller), and between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wait_caps.pml -- MAY_BLOCK wake-up for POOL MEMORY (docs/ORDERING.md
  * barrier 7, second half): a waiter whose retry found no room under

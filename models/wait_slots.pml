@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wait_slots.pml -- MAY_BLOCK wake-up for SLOTS (docs/ORDERING.md barrier
  * 7, first half): a waiter whose retry found the area full, and a thread
