@@ -1,17 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * add.pml -- ADD shape: a pool created on the map path must be found by an
  * unmap that received the bounce address through the driver's own memory.
  *
  * Code this model mirrors (libswiotlb, C11 atomics):
  *   P0 (mapper)
- *     - pool initialisation: plain stores to the pool descriptor
- *       (start, nslots, ...)                         -> store DESC = 1
- *     - _swiotlb_lookup_add() in src/lookup.c: store-release of the lookup-index
- *       entry for the pool's address granule
+ *     - map_transient() in src/map.c: _swiotlb_transient_create() builds
+ *       the pool privately, plain stores to the descriptor (start,
+ *       nslots, ...) and map_copy_in() fills the slots -> store DESC = 1
+ *     - _swiotlb_transient_publish() -> _swiotlb_lookup_add() ->
+ *       table_insert() in src/lookup.c: store-release of the bucket's pool
+ *       pointer, for each granule of the pool
  *       (rcu_assign_pointer-like)                    -> release fence; store IDX = 1
- *     - map_publish_flag() in src/map.c: relaxed store of the device flag
- *       dev_bounced, then atomic_thread_fence(memory_order_release)
+ *     - map_publish_flag() in src/map.c: the device's first bounce, so
+ *       ld_relaxed(&dev->head.bounced) reads 0 and the flag is stored
+ *       relaxed, then atomic_thread_fence(memory_order_release)
  *       (the "map-path fence")                       -> store FLAG = 1; release fence
+ *       (add_flagset.pml: the flag already set, no store, the fence only)
  *     - the caller (driver) hands the address over with a relaxed store
  *       into its own ring / descriptor, not the library's business
  *                                                    -> store RING = ADDR
@@ -20,8 +25,9 @@
  *     - dev_may_have_bounced() in src/internal.h:
  *       atomic_thread_fence(memory_order_acquire), which pairs with the
  *       release fence in map_publish_flag()               -> acquire fence
- *       relaxed load of dev_bounced                  -> f = FLAG
- *       load-acquire of the index entry
+ *       relaxed load of dev->head.bounced            -> f = FLAG
+ *     - rcu_enter(); _swiotlb_lookup_find() in src/lookup.c: load-acquire
+ *       of the bucket's pool pointer
  *       (rcu_dereference-like)                       -> e = IDX
  *       read of the descriptor through the entry     -> d = DESC (after e)
  *
@@ -89,11 +95,11 @@ end:	do
 active proctype mapper()	/* P0 */
 {
 	store(DESC, 1);		/* pool descriptor initialised (plain)   */
-	release_fence();	/* _swiotlb_lookup_add(): store-release ...     */
-	store(IDX, 1);		/* ... of the index entry                */
-	store(FLAG, 1);		/* map_publish_flag(): dev_bounced = 1         */
+	release_fence();	/* table_insert(): store-release ...      */
+	store(IDX, 1);		/* ... of the bucket's pool pointer      */
+	store(FLAG, 1);		/* map_publish_flag(): head.bounced = 1  */
 #ifndef NO_WMB
-	release_fence();	/* map_publish_flag(): the map-path fence      */
+	release_fence();	/* map_publish_flag(): the map-path fence */
 #endif
 	store(RING, ADDR)	/* caller: relaxed store into its ring   */
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # check.sh -- run every spin memory-ordering model of libswiotlb.
 #
 #   bash models/check.sh
@@ -13,7 +14,7 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-depth=100000            # pan -m: far beyond the ~40 steps the models need
+depth=100000            # pan -m: far beyond the ~60 steps the models need
 vectorsz=4096
 pan_timeout=120
 
@@ -123,6 +124,35 @@ run three_thread.pml bad -DNO_RMB
 run three_thread.pml bad -DNO_PUBLISH_RELEASE
 run three_thread.pml bad -DREACH
 run three_thread.pml bad -DREACH_SPLIT
+
+run add_flagset.pml  ok
+run add_flagset.pml  bad -DNO_WMB
+run add_flagset.pml  bad -DNO_RMB
+run add_flagset.pml  bad -DREACH
+run add_flagset.pml  bad -DREACH_SKIP
+
+run probe.pml        ok
+run probe.pml        bad -DNO_RELEASE
+run probe.pml        bad -DNO_ACQUIRE
+run probe.pml        bad -DREACH
+
+run rebuild.pml      ok
+run rebuild.pml      bad -DNO_TABLE_RELEASE
+run rebuild.pml      bad -DNO_TABLE_ACQUIRE
+run rebuild.pml      bad -DREACH
+
+run unmap_claim.pml  ok
+run unmap_claim.pml  bad -DCAS_CLAIM
+run unmap_claim.pml  bad -DREACH
+
+run wait_slots.pml   ok
+run wait_slots.pml   bad -DUNLOCKED_SKIP
+run wait_slots.pml   bad -DREACH
+
+run wait_caps.pml    ok
+run wait_caps.pml    bad -DNO_F1
+run wait_caps.pml    bad -DNO_F2
+run wait_caps.pml    bad -DREACH
 
 if [ "$failures" -ne 0 ]; then
 	echo "check.sh: $failures of $runs runs did not give the expected verdict"

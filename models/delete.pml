@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * delete.pml -- DELETE shape: once a pool has been retired and its memory
  * reused (e.g. as an ordinary buffer that is mapped directly), an unmap of
@@ -5,24 +6,37 @@
  *
  * Code this model mirrors (libswiotlb, C11 atomics + liburcu):
  *   Initially the pool is published (index entry IDX = 1) and the device
- *   has used bounce buffers (dev_bounced FLAG = 1).
- *   P0 (shrinker / pool owner)
- *     - mem_remove_pool() in src/mem.c (then pool_free_rcu() in src/pool.c): unpublish the index entry
+ *   has used bounce buffers (dev->head.bounced, FLAG = 1).
+ *   P0 (the resize thread's shrink step, or the release of a transient
+ *     pool, then the same thread reusing the memory)
+ *     - _swiotlb_mem_remove_pool() in src/mem.c (the set replaced, then
+ *       _swiotlb_lookup_del() in src/lookup.c tombstones the bucket), or
+ *       _swiotlb_transient_release() in src/transient.c: unpublish
  *                                                    -> store IDX = 0
- *       then wait for a grace period (urcu_bp_synchronize_rcu(), or
- *       call_rcu() whose callback runs after one) before the memory
- *       provider frees the pool memory             -> grace period
+ *       then a grace period before the provider frees the pool memory:
+ *       _swiotlb_rcu_synchronize() (src/rcu.c, liburcu-bp's
+ *       urcu_bp_synchronize_rcu()) in _swiotlb_resize_shrink_step(), or
+ *       _swiotlb_pool_free_rcu() (src/pool.c), whose free the memory's
+ *       limbo runs in _swiotlb_rcu_reclaim() after one
+ *                                                    -> grace period
  *     - the freed memory is reused as a plain buffer mapped directly and
  *       the caller hands its address over with a relaxed store into its
  *       own ring                                   -> store RING = ADDR
+ *     (P0 both waits for the grace period and reuses the memory: the
+ *     GenMC harness delete_self.  When another thread reuses it,
+ *     delete_other, the argument also needs the RCU read side's barrier:
+ *     docs/ORDERING.md, verify/.)
  *   P1 (unmapper)
  *     - the driver loads the address relaxed       -> r = RING
  *     - dev_may_have_bounced() in src/internal.h:
  *       atomic_thread_fence(memory_order_acquire)  -> acquire fence
- *       rcu_read_lock()                            -> rs = 1 (marker only)
- *       relaxed load of dev_bounced                 -> f = FLAG
- *       load-acquire of the index entry            -> e = IDX
- *       rcu_read_unlock()                          -> rs = 2 (marker only)
+ *       relaxed load of dev->head.bounced          -> f = FLAG
+ *     - rcu_enter() (src/rcu.h)                    -> rs = 1 (marker only)
+ *       _swiotlb_lookup_find(): load-acquire of the bucket's pool pointer
+ *                                                  -> e = IDX
+ *       rcu_exit()                                 -> rs = 2 (marker only)
+ *     (the model performs the flag load inside the section; the flag is
+ *     never written in this shape, so where it is read changes nothing)
  *
  * Invariant: r == ADDR  implies  e == 0  (the reused address is not
  * attributed to the stale pool).
@@ -43,18 +57,18 @@
  *   in a nondeterministic order, each atomically reading current memory;
  *   the acquire fence forces the ring load before the flag/entry loads.
  *
- *   RCU: rcu_read_lock()/rcu_read_unlock() are NOT modelled as barriers
+ *   RCU: rcu_enter()/rcu_exit() are NOT modelled as barriers
  *   (the library does not rely on them for ordering).  They only mark the
  *   interval in which P1 is a reader (rs: 0 before, 1 inside, 2 after);
  *   the loads written inside the section are performed inside that
  *   interval (the basic RCU containment guarantee), while the ring load,
- *   written before rcu_read_lock(), may drift into or past the section
+ *   written before rcu_enter(), may drift into or past the section
  *   unless the acquire fence holds it back.  The grace period is: a full
  *   barrier (P0's earlier stores become visible), then wait until P1 is no
  *   longer inside a section that it had entered when the grace period
  *   began, then a full barrier again.  This is deliberately weaker than
  *   the Linux-kernel memory model, whose RCU axiom also orders accesses
- *   that precede rcu_read_unlock() in program order (including the ring
+ *   that precede rcu_exit() in program order (including the ring
  *   load) against the grace period; so the -DNO_RMB counterexample shows
  *   that, under our conservative reading of RCU, the proof rests on the
  *   acquire fence in dev_may_have_bounced(), which the ADD shape needs anyway.
@@ -104,9 +118,9 @@ proctype shrinker()	/* P0 */
 {
 	byte pre;
 
-	store(IDX, 0);		/* mem_remove_pool(): unpublish the entry     */
+	store(IDX, 0);		/* _swiotlb_lookup_del(): tombstone       */
 #ifndef NO_GP
-	/* grace period (urcu_bp_synchronize_rcu / call_rcu callback) */
+	/* grace period (_swiotlb_rcu_synchronize()) */
 	full_barrier();
 	pre = rs;		/* is P1 inside a section right now?      */
 #ifdef REACH_WAIT
@@ -132,10 +146,10 @@ proctype unmapper()	/* P1 */
 
 	do
 	:: atomic { !dr -> r = mem[RING]; dr = 1 }
-	:: rs == 0 -> rs = 1				/* rcu_read_lock()   */
+	:: rs == 0 -> rs = 1				/* rcu_enter()       */
 	:: atomic { rs == 1 && !df && AFTER_FENCE -> f = mem[FLAG]; df = 1 }
 	:: atomic { rs == 1 && !de && AFTER_FENCE -> e = mem[IDX]; de = 1 }
-	:: rs == 1 && df && de -> rs = 2		/* rcu_read_unlock() */
+	:: rs == 1 && df && de -> rs = 2		/* rcu_exit()        */
 	:: rs == 2 && dr -> break
 	od;
 #ifdef REACH

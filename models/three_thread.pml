@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * three_thread.pml -- THREE-THREAD shape: a pool added by a third thread
  * (the growth worker) is found by P0's map, which then hands the bounce
@@ -6,18 +7,21 @@
  * software IO TLB"): the barrier on the map path must be CUMULATIVE.
  *
  * Code this model mirrors (libswiotlb, C11 atomics):
- *   P2 (growth thread)
+ *   P2 (the resize thread: grow_once() in src/resize.c ->
+ *     _swiotlb_mem_add_pool() in src/mem.c)
  *     - pool initialisation: plain stores to the descriptor -> store DESC = 1
- *     - _swiotlb_lookup_add() in src/lookup.c: store-release of the index entry
+ *     - _swiotlb_lookup_add() -> table_insert() in src/lookup.c:
+ *       store-release of the bucket's pool pointer
  *                                          -> release fence; store IDX = 1
  *   P0 (mapper)
  *     - pools_find_slots() in src/map.c: load-acquire of the pool set,
  *       which set_replace() (src/mem.c) published with a store-release
- *       after _swiotlb_lookup_add() stored the index entry; so finding the pool
+ *       after _swiotlb_lookup_add() stored the bucket; so finding the pool
  *       in the set implies having observed the index entry, and the model
  *       lets P0 read the index entry directly; a slot is allocated in it
  *                                          -> e0 = IDX (acquire); if e0:
- *     - map_publish_flag() in src/map.c: relaxed store dev_bounced = 1, then
+ *     - map_publish_flag() in src/map.c: relaxed store
+ *       dev->head.bounced = 1 (the first bounce), then
  *       atomic_thread_fence(memory_order_release)
  *                                          -> store FLAG = 1; release fence
  *     - caller: relaxed store of the address into its ring
@@ -25,8 +29,9 @@
  *   P1 (unmapper)
  *     - caller: relaxed load of the ring  -> r = RING
  *     - dev_may_have_bounced(): acquire fence      -> acquire fence
- *       relaxed load of dev_bounced        -> f = FLAG
- *       load-acquire of the index entry   -> e = IDX
+ *       relaxed load of dev->head.bounced -> f = FLAG
+ *       rcu_enter(); _swiotlb_lookup_find(): load-acquire of the bucket's
+ *       pool pointer                       -> e = IDX
  *       descriptor read through the entry -> d = DESC (after e)
  *
  * Invariant: r == ADDR  implies  f && e && d.
@@ -36,7 +41,7 @@
  *   -DNONCUMULATIVE      P0's barrier orders only P0's OWN earlier stores
  *                        (a plain, non-cumulative write barrier)
  *   -DNO_RMB             remove P1's acquire fence in dev_may_have_bounced()
- *   -DNO_PUBLISH_RELEASE _swiotlb_lookup_add() uses a relaxed store
+ *   -DNO_PUBLISH_RELEASE table_insert() stores the pool pointer relaxed
  *   -DREACH              non-vacuity: assert P1 never reads r == ADDR
  *                        (must FAIL)
  *   -DREACH_SPLIT        non-vacuity of the per-thread views: assert that
@@ -143,9 +148,9 @@ active proctype grower()	/* P2 */
 {
 	store(P2, DESC, 1);		/* descriptor initialised (plain)  */
 #ifndef NO_PUBLISH_RELEASE
-	release_fence(P2);		/* _swiotlb_lookup_add(): store-release ... */
+	release_fence(P2);		/* table_insert(): store-release ... */
 #endif
-	store(P2, IDX, 1)		/* ... of the index entry          */
+	store(P2, IDX, 1)		/* ... of the bucket's pool pointer */
 }
 
 active proctype mapper()	/* P0 */
@@ -158,7 +163,7 @@ active proctype mapper()	/* P0 */
 #endif
 	if
 	:: e0 == 1 ->			/* found the grown pool, allocated */
-		store(P0, FLAG, 1);	/* map_publish_flag(): dev_bounced = 1   */
+		store(P0, FLAG, 1);	/* map_publish_flag(): head.bounced = 1 */
 #if defined(NO_WMB)
 		skip;
 #elif defined(NONCUMULATIVE)
