@@ -7,12 +7,16 @@
  *   - slot s's device address is aligned to alloc_align_mask + 1,
  *   - its bits under iotlb_align_mask equal the original's (offset
  *     preservation for min_align_mask above the slot size),
- *   - the run stays inside one 128-slot segment (free_run[s] >= n says so,
- *     because free_run counts only to the end of the segment),
+ *   - the run stays inside one segment (pool->seg_slots, 128 by default;
+ *     free_run[s] >= n says so, because free_run counts only to the end
+ *     of the segment),
  *   - the run does not cross the device's segment boundary, and
  *   - the run ends at or below the device's dma_mask.
  * The search starts at the area's rotating cursor and looks at every slot
  * of the area at most once.
+ *
+ * Which of the places that fit is taken (the placement) is ours unless
+ * strict_cursor: see find_run() and docs/DESIGN.md, "Placement".
  */
 #include "internal.h"
 
@@ -58,15 +62,94 @@ static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq
  * to the start of the segment or the previous used slot. */
 static void mark_used(struct pool *p, unsigned s, unsigned n)
 {
-	unsigned i, count = 0;
+	unsigned i, count = 0, last = p->seg_slots - 1;
 
 	for (i = s; i < s + n; i++)
 		st_relaxed(&p->free_run[i], 0);
-	for (i = s; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
+	for (i = s; i-- > 0 && (i & last) != last;) {
 		if (!ld_relaxed(&p->free_run[i]))
 			break;
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
+	p->seg_used[s >> p->seg_shift] += (uint16_t)n;
+}
+
+/* Which segments a search pass may place in. */
+enum seg_pick {
+	PICK_ANY,   /* every segment: the kernel's placement */
+	PICK_USED,  /* segments already in use with room for the run */
+	PICK_EMPTY, /* segments with nothing in use */
+};
+
+/* May a run of n slots be placed in the segment of area-relative slot idx
+ * (area base 'base') under 'pick'? */
+static inline bool seg_allowed(const struct pool *p, unsigned base, unsigned idx, unsigned n,
+			       enum seg_pick pick)
+{
+	unsigned used = p->seg_used[(base + idx) >> p->seg_shift];
+
+	if (pick == PICK_EMPTY)
+		return !used;
+	return used && used + n <= p->seg_slots;
+}
+
+/*
+ * One pass over the area from its cursor: the first slot s at which the
+ * request fits (rules at the top of this file), in a segment 'pick'
+ * allows.  Area-relative index of s in *at; pool index of s, or -1.
+ * Segments 'pick' refuses are skipped whole.
+ */
+static int search_pass(const struct pool *p, const struct area *a, unsigned base,
+		       const struct slot_req *rq, enum seg_pick pick, unsigned *at)
+{
+	unsigned idx = a->cursor, checked, last = p->seg_slots - 1;
+
+	for (checked = 0; checked < p->area_slots;) {
+		unsigned s = base + idx;
+
+		if (pick != PICK_ANY && !seg_allowed(p, base, idx, rq->nslots, pick)) {
+			unsigned next = (idx | last) + 1;
+
+			checked += next - idx;
+			idx = wrap_index(p, next);
+			continue;
+		}
+		if (!slot_acceptable(p, s, rq)) {
+			idx = wrap_index(p, idx + 1);
+			checked++;
+			continue;
+		}
+		if (run_fits(p, s, rq)) {
+			*at = idx;
+			return (int)s;
+		}
+		idx = wrap_index(p, idx + rq->stride);
+		checked += rq->stride;
+	}
+	return -1;
+}
+
+/*
+ * The placement.  strict_cursor: the kernel's, first fit from the cursor.
+ * Default: first fit from the cursor among the segments already in use,
+ * and only when none has room, first fit among the empty segments; so
+ * small and medium runs pack into segments in use and whole segments stay
+ * free for the largest runs.  An empty area is searched in one pass (any
+ * segment is as good), which keeps the cursor's hot slots (rewind_cursor())
+ * first in every case: the cursor's segment is in use unless the area is
+ * empty.
+ */
+static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
+		    const struct slot_req *rq, unsigned *at)
+{
+	int found;
+
+	if (p->mem->cfg.strict_cursor || !used)
+		return search_pass(p, a, base, rq, PICK_ANY, at);
+	found = search_pass(p, a, base, rq, PICK_USED, at);
+	if (found < 0)
+		found = search_pass(p, a, base, rq, PICK_EMPTY, at);
+	return found;
 }
 
 /* Record the mapping in its head slot (the first slot after the padding)
@@ -120,7 +203,7 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 {
 	struct area *a = &p->areas[ai];
-	unsigned base = ai * p->area_slots, idx, checked;
+	unsigned base = ai * p->area_slots, idx;
 	int found = -1;
 
 	/* cheap unlocked look first: skip a full area without its lock
@@ -133,22 +216,7 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
-	idx = a->cursor;
-	for (checked = 0; checked < p->area_slots;) {
-		unsigned s = base + idx;
-
-		if (!slot_acceptable(p, s, rq)) {
-			idx = wrap_index(p, idx + 1);
-			checked++;
-			continue;
-		}
-		if (run_fits(p, s, rq)) {
-			found = (int)s;
-			break;
-		}
-		idx = wrap_index(p, idx + rq->stride);
-		checked += rq->stride;
-	}
+	found = find_run(p, a, base, used, rq, &idx);
 	if (found < 0)
 		goto out;
 
@@ -199,19 +267,20 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 				 size_t copied_back)
 {
 	struct area *a = &p->areas[ai];
-	unsigned end = first + n, count, i, used;
+	unsigned end = first + n, count, i, used, last = p->seg_slots - 1;
 
 	/* free slots after the run, up to the segment end */
-	count = (end < p->nslots && end % SEG_SLOTS) ? ld_relaxed(&p->free_run[end]) : 0;
+	count = (end < p->nslots && (end & last)) ? ld_relaxed(&p->free_run[end]) : 0;
 	for (i = end; i-- > first;) {
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 		st_relaxed(&p->slots[i].state, SLOT_FREE);
 	}
-	for (i = first; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
+	for (i = first; i-- > 0 && (i & last) != last;) {
 		if (!ld_relaxed(&p->free_run[i]))
 			break;
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
+	p->seg_used[first >> p->seg_shift] -= (uint16_t)n;
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
 	_swiotlb_area_report_used(p, a, false);

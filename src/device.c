@@ -61,8 +61,10 @@ static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *
 {
 	if (c->min_align_mask & (c->min_align_mask + 1))
 		return -EINVAL; /* must be 2^n - 1 */
+	/* the kernel's segment, whatever the memory's: would leave no room for
+	 * a mapping of a default memory, and struct slot's pad counts below it */
 	if (c->min_align_mask >= SEG_SIZE - SLOT_SIZE)
-		return -EINVAL; /* would leave no room for a mapping */
+		return -EINVAL;
 	if (c->seg_boundary_mask && (c->seg_boundary_mask & (c->seg_boundary_mask + 1)))
 		return -EINVAL;
 	if (c->seg_boundary_mask && c->seg_boundary_mask < SLOT_SIZE - 1)
@@ -185,10 +187,10 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
 	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
-	size_t run = SEG_SIZE;
+	size_t run = dev ? dev->mem->cfg.seg_size : SEG_SIZE;
 
 	/* a mapping never crosses the device's segment boundary */
-	if (dev && dev->seg_boundary_mask < SEG_SIZE - 1)
+	if (dev && dev->seg_boundary_mask < run - 1)
 		run = (size_t)dev->seg_boundary_mask + 1;
 	return run > align ? run - align : 0;
 }

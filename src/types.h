@@ -50,6 +50,8 @@
 
 #define SLOT_SHIFT SWIOTLB_SLOT_SHIFT
 #define SLOT_SIZE ((size_t)SWIOTLB_SLOT_SIZE)
+/* The kernel's segment: the default of swiotlb_mem_config.segment_slots.
+ * A memory's own segment is mem->cfg.seg_slots (pool->seg_slots). */
 #define SEG_SLOTS SWIOTLB_SEGMENT_SLOTS
 #define SEG_SIZE ((size_t)SWIOTLB_SEGMENT_SIZE)
 #define PAGE_SZ ((size_t)4096)
@@ -123,9 +125,10 @@ enum slot_state {
 
 /*
  * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
- * its segment; 0 = in use) is kept apart, in pool->free_run, one byte per
- * slot: the search and the release walk it slot by slot (up to a whole
- * segment backwards), and 128 bytes are two cache lines where 128 slot
+ * its segment; 0 = in use) is kept apart, in pool->free_run, 16 bits per
+ * slot (a segment has up to SWIOTLB_SEGMENT_SLOTS_MAX slots): the search
+ * and the release walk it slot by slot (up to a whole segment backwards),
+ * and a 128-slot segment's counts are four cache lines where its slot
  * records would be 64.
  *
  * All fields change under the area lock (state also by the unmap claim);
@@ -184,10 +187,13 @@ enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTR
  *
  * Invariants:
  *   end == start + nslots * SLOT_SIZE;  nslots == nareas * area_slots;
- *   nareas is a power of two and area_slots a multiple of SEG_SLOTS
- *   when nareas > 1;
+ *   seg_slots == 1 << seg_shift == mem->cfg.seg_slots;
+ *   nareas is a power of two and area_slots a multiple of seg_slots
+ *   when nareas > 1 (a segment never straddles two areas);
  *   free_run[s] == 0 for a used slot, else the free slots from s to the
  *   end of s's segment (or of the pool);
+ *   seg_used[g] == used slots (padding included) of segment g, i.e. of
+ *   slots [g * seg_slots, (g + 1) * seg_slots) (area lock);
  *   retired => no area_find_slots() succeeds any more.
  */
 struct pool {
@@ -198,6 +204,8 @@ struct pool {
 	unsigned nslots;                 /* slots in the pool */
 	unsigned nareas;                 /* areas (a power of two) */
 	unsigned area_slots;             /* slots per area */
+	unsigned seg_slots;              /* slots per segment (a power of two) */
+	unsigned seg_shift;              /* log2(seg_slots) */
 	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
 	_Atomic bool retired;            /* set under all area locks: no new allocs */
 	bool announced;                  /* the pool_added hook accepted it */
@@ -205,7 +213,8 @@ struct pool {
 	struct swiotlb_mem *mem;   /* the memory it belongs to */
 	size_t alloc_len;          /* bytes obtained from the provider */
 	struct slot *slots;        /* nslots records */
-	_Atomic uint8_t *free_run; /* nslots bytes; see struct slot */
+	_Atomic uint16_t *free_run; /* nslots counts; see struct slot */
+	uint16_t *seg_used;         /* used slots per segment (area lock) */
 	struct area *areas;        /* nareas areas */
 
 	/* shrinker bookkeeping (resize thread only) */
@@ -304,6 +313,8 @@ struct mem_config {
 	size_t grow_size;                     /* bytes of a grown pool (segment multiple) */
 	unsigned shrink_delay_ms;             /* idle time before a shrink; 0 never */
 	unsigned wait_timeout_ms;             /* default MAY_BLOCK deadline */
+	unsigned seg_slots;                   /* slots per segment (power of two) */
+	size_t seg_size;                      /* seg_slots * SLOT_SIZE */
 };
 
 /* The resize thread: grows on request, shrinks idle grown pools. */
@@ -436,7 +447,7 @@ struct swiotlb_dev {
 	struct swiotlb_dev_head head;
 	struct swiotlb_mem *mem;    /* the memory it is attached to */
 	uint64_t dma_mask;          /* all ones when the config said 0 */
-	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE */
+	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE (256 KiB's) */
 	uint64_t seg_boundary_mask; /* all ones = no boundary */
 	bool force_bounce;          /* never map directly */
 	swiotlb_direct_fn direct;   /* NULL: identity below dma_mask */
