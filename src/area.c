@@ -58,11 +58,25 @@ static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq
 	return a + len - 1 <= rq->dev->dma_mask;
 }
 
+/* Size class of a run of n slots: ceil(log2(n)), 0 for one slot. */
+static inline unsigned run_class(unsigned n)
+{
+	return n > 1 ? 32u - (unsigned)__builtin_clz(n - 1) : 0;
+}
+
+/* The class of a request: the size class of its run. */
+static inline unsigned req_class(const struct slot_req *rq)
+{
+	return run_class(rq->nslots);
+}
+
 /* Mark [s, s+n) used and recount the free run of the slots before it, up
- * to the start of the segment or the previous used slot. */
-static void mark_used(struct pool *p, unsigned s, unsigned n)
+ * to the start of the segment or the previous used slot.  A segment that
+ * was empty takes the run's size class. */
+static void mark_used(struct pool *p, unsigned s, unsigned n, unsigned cls)
 {
 	unsigned i, count = 0, last = p->seg_slots - 1;
+	struct seg *g = &p->segs[s >> p->seg_shift];
 
 	for (i = s; i < s + n; i++)
 		st_relaxed(&p->free_run[i], 0);
@@ -71,43 +85,48 @@ static void mark_used(struct pool *p, unsigned s, unsigned n)
 			break;
 		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
-	p->seg_used[s >> p->seg_shift] += (uint16_t)n;
+	if (!g->used)
+		g->cls = (uint16_t)cls;
+	g->used += (uint16_t)n;
 }
 
 /* Which segments a search pass may place in. */
 enum seg_pick {
 	PICK_ANY,   /* every segment: the kernel's placement */
-	PICK_USED,  /* segments already in use with room for the run */
+	PICK_CLASS, /* segments in use, of the run's size class, with room */
 	PICK_EMPTY, /* segments with nothing in use */
+	PICK_USED,  /* segments in use with room for the run */
 };
 
-/* May a run of n slots be placed in the segment of area-relative slot idx
- * (area base 'base') under 'pick'? */
-static inline bool seg_allowed(const struct pool *p, unsigned base, unsigned idx, unsigned n,
-			       enum seg_pick pick)
+/* May a run of n slots (size class cls) be placed in segment g under
+ * 'pick'? */
+static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsigned n,
+			       unsigned cls, enum seg_pick pick)
 {
-	unsigned used = p->seg_used[(base + idx) >> p->seg_shift];
-
 	if (pick == PICK_EMPTY)
-		return !used;
-	return used && used + n <= p->seg_slots;
+		return !g->used;
+	if (!g->used || g->used + n > p->seg_slots)
+		return false;
+	return pick == PICK_USED || g->cls == cls;
 }
 
 /*
- * One pass over the area from its cursor: the first slot s at which the
- * request fits (rules at the top of this file), in a segment 'pick'
- * allows.  Area-relative index of s in *at; pool index of s, or -1.
+ * One pass over the area from area-relative slot 'from': the first slot s
+ * at which the request fits (rules at the top of this file), in a segment
+ * 'pick' allows.  Area-relative index of s in *at; pool index of s, or -1.
  * Segments 'pick' refuses are skipped whole.
  */
-static int search_pass(const struct pool *p, const struct area *a, unsigned base,
-		       const struct slot_req *rq, enum seg_pick pick, unsigned *at)
+static inline __attribute__((always_inline)) int
+search_pass(const struct pool *p, unsigned from, unsigned base, const struct slot_req *rq,
+	    enum seg_pick pick, unsigned cls, unsigned *at)
 {
-	unsigned idx = a->cursor, checked, last = p->seg_slots - 1;
+	unsigned idx = from, checked, last = p->seg_slots - 1;
 
 	for (checked = 0; checked < p->area_slots;) {
 		unsigned s = base + idx;
 
-		if (pick != PICK_ANY && !seg_allowed(p, base, idx, rq->nslots, pick)) {
+		if (pick != PICK_ANY &&
+		    !seg_allowed(p, &p->segs[s >> p->seg_shift], rq->nslots, cls, pick)) {
 			unsigned next = (idx | last) + 1;
 
 			checked += next - idx;
@@ -129,26 +148,53 @@ static int search_pass(const struct pool *p, const struct area *a, unsigned base
 	return -1;
 }
 
+/* Does the run fit right at the cursor, in a segment of its class? */
+static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
+			       const struct slot_req *rq, unsigned cls)
+{
+	unsigned s = base + c;
+	const struct seg *g = &p->segs[s >> p->seg_shift];
+
+	return g->used && g->cls == cls && slot_acceptable(p, s, rq) &&
+	       run_fits(p, s, rq);
+}
+
 /*
  * The placement.  strict_cursor: the kernel's, first fit from the cursor.
- * Default: first fit from the cursor among the segments already in use,
- * and only when none has room, first fit among the empty segments; so
- * small and medium runs pack into segments in use and whole segments stay
- * free for the largest runs.  An empty area is searched in one pass (any
- * segment is as good), which keeps the cursor's hot slots (rewind_cursor())
- * first in every case: the cursor's segment is in use unless the area is
- * empty.
+ * Default (segregated by size class, like a slab allocator's pages): a
+ * segment that is empty takes the size class (ceil(log2(slots))) of the
+ * run placed in it, and keeps it while anything in it is in use.  A run
+ * goes
+ *   1. at the cursor when it fits there in a segment of its class: the
+ *      slots just freed (rewind_cursor()) or those right after the latest
+ *      run, so hot slots are reused and consecutive runs fill a segment;
+ *   2. else at the first place (from the area's first slot) in a segment
+ *      of its class: holes low in the area are refilled, segments high in
+ *      the area drain;
+ *   3. else at the start of the first empty segment;
+ *   4. else at the first place in any segment in use.
+ * A freed hole is refilled by runs of about its size, so segments do not
+ * decay into holes nobody can use, and whole segments stay free for the
+ * largest runs.  An empty area is searched from the cursor (rewound to
+ * its first slot) like the kernel's.
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
-		    const struct slot_req *rq, unsigned *at)
+		    const struct slot_req *rq, unsigned cls, unsigned *at)
 {
+	unsigned c = a->cursor;
 	int found;
 
 	if (p->mem->cfg.strict_cursor || !used)
-		return search_pass(p, a, base, rq, PICK_ANY, at);
-	found = search_pass(p, a, base, rq, PICK_USED, at);
+		return search_pass(p, c, base, rq, PICK_ANY, cls, at);
+	if (cursor_fits(p, base, c, rq, cls)) {
+		*at = c;
+		return (int)(base + c);
+	}
+	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
 	if (found < 0)
-		found = search_pass(p, a, base, rq, PICK_EMPTY, at);
+		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
 	return found;
 }
 
@@ -203,7 +249,7 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 {
 	struct area *a = &p->areas[ai];
-	unsigned base = ai * p->area_slots, idx;
+	unsigned base = ai * p->area_slots, idx, cls;
 	int found = -1;
 
 	/* cheap unlocked look first: skip a full area without its lock
@@ -216,11 +262,12 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
-	found = find_run(p, a, base, used, rq, &idx);
+	cls = req_class(rq);
+	found = find_run(p, a, base, used, rq, cls, &idx);
 	if (found < 0)
 		goto out;
 
-	mark_used(p, (unsigned)found, rq->nslots);
+	mark_used(p, (unsigned)found, rq->nslots, cls);
 	record_mapping(p, (unsigned)found, rq);
 	add_locked(&a->live, 1);
 	if (rq->state == SLOT_MAPPED && p->kind == POOL_TRANSIENT) {
@@ -280,7 +327,7 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 			break;
 		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
-	p->seg_used[first >> p->seg_shift] -= (uint16_t)n;
+	p->segs[first >> p->seg_shift].used -= (uint16_t)n;
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
 	_swiotlb_area_report_used(p, a, false);

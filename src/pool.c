@@ -150,7 +150,7 @@ static void pool_free_meta(struct pool *p)
 {
 	free(p->slots);
 	free(p->free_run);
-	free(p->seg_used);
+	free(p->segs);
 	free(p->areas);
 	free(p);
 }
@@ -189,8 +189,8 @@ struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigne
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
-	p->seg_used = calloc(pool_nsegs(p), sizeof(*p->seg_used));
-	if (!p->slots || !p->free_run || !p->seg_used || areas_init(p) < 0)
+	p->segs = calloc(pool_nsegs(p), sizeof(*p->segs));
+	if (!p->slots || !p->free_run || !p->segs || areas_init(p) < 0)
 		goto fail;
 	if (!pool_bytes_reserve(mem, p->alloc_len)) {
 		*err = -ENOSPC;

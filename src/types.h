@@ -179,6 +179,12 @@ struct area {
 	_Atomic uint64_t bytes_from_dev; /* copied back by their unmaps */
 } __attribute__((aligned(CACHELINE)));
 
+/* What the default placement knows of a segment (area.c, "Placement"). */
+struct seg {
+	uint16_t used; /* slots in use, padding included */
+	uint16_t cls;  /* size class of the run that took it when empty */
+};
+
 enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTRA = 3 };
 
 /*
@@ -192,7 +198,7 @@ enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTR
  *   when nareas > 1 (a segment never straddles two areas);
  *   free_run[s] == 0 for a used slot, else the free slots from s to the
  *   end of s's segment (or of the pool);
- *   seg_used[g] == used slots (padding included) of segment g, i.e. of
+ *   segs[g].used == used slots (padding included) of segment g, i.e. of
  *   slots [g * seg_slots, (g + 1) * seg_slots) (area lock);
  *   retired => no area_find_slots() succeeds any more.
  */
@@ -214,7 +220,7 @@ struct pool {
 	size_t alloc_len;          /* bytes obtained from the provider */
 	struct slot *slots;        /* nslots records */
 	_Atomic uint16_t *free_run; /* nslots counts; see struct slot */
-	uint16_t *seg_used;         /* used slots per segment (area lock) */
+	struct seg *segs;           /* per segment (area lock) */
 	struct area *areas;        /* nareas areas */
 
 	/* shrinker bookkeeping (resize thread only) */
