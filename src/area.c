@@ -355,3 +355,42 @@ void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size)
 		add_locked(&a->bytes_to_dev, (uint64_t)0 - size);
 	}
 }
+
+/* Longest run of free slots in area 'ai' of p (takes the area lock). */
+unsigned _swiotlb_area_largest_free_run(struct pool *p, unsigned ai)
+{
+	struct area *a = &p->areas[ai];
+	unsigned base = ai * p->area_slots, best = 0;
+
+	spin_lock(&a->lock);
+	for (unsigned i = 0; i < p->area_slots; i++) {
+		unsigned f = ld_relaxed(&p->free_run[base + i]);
+
+		if (f > best)
+			best = f;
+	}
+	spin_unlock(&a->lock);
+	return best;
+}
+
+/* Longest run of free slots in the shared pools: the "buffer is full"
+ * message (map.c), so a slow walk of every area is fine. */
+unsigned _swiotlb_mem_largest_free_run(struct swiotlb_mem *mem)
+{
+	struct pool_set *s;
+	unsigned best = 0;
+
+	rcu_enter();
+	/* pairs with the store-release in set_replace() (mem.c): see there */
+	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+	for (unsigned j = 0; j < s->n; j++) {
+		for (unsigned i = 0; i < s->pools[j]->nareas; i++) {
+			unsigned f = _swiotlb_area_largest_free_run(s->pools[j], i);
+
+			if (f > best)
+				best = f;
+		}
+	}
+	rcu_exit();
+	return best;
+}

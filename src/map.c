@@ -229,15 +229,19 @@ static int map_retry(void *arg)
 	return _swiotlb_map_bounce(m);
 }
 
+/* The kernel's message, with the longest run of free slots of the
+ * shared pools (the largest mapping that could still be placed, less its
+ * alignment), computed under each area lock on this failure path only. */
 static void log_full(struct swiotlb_dev *dev, size_t size)
 {
 	struct swiotlb_mem *mem = dev->mem;
 
-	_swiotlb_log(
-		mem, SWIOTLB_LOG_ERR,
-		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
-		dev_label(dev), size, (unsigned long long)ld_relaxed(&mem->stats.total_slots),
-		(unsigned long long)_swiotlb_stats_used_slots(mem));
+	_swiotlb_log(mem, SWIOTLB_LOG_ERR,
+		     "%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu "
+		     "(slots), largest free run %u (slots)",
+		     dev_label(dev), size, (unsigned long long)ld_relaxed(&mem->stats.total_slots),
+		     (unsigned long long)_swiotlb_stats_used_slots(mem),
+		     _swiotlb_mem_largest_free_run(mem));
 }
 
 int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
