@@ -18,8 +18,11 @@
  *   net    mostly small, network-like: 60% 1514 B, 30% 64..1514 B,
  *          10% 9018 B (jumbo frames); min_align_mask 0
  *   nvme   NVMe-like page multiples: 4 KiB 40%, 8 KiB 20%, 16 KiB 15%,
- *          32 KiB 10%, 64 KiB 8%, 128 KiB 7%; min_align_mask 4095 with
- *          random page offsets
+ *          32 KiB 10%, 64 KiB 8%, 128 KiB 7%; min_align_mask 4095,
+ *          page-aligned buffers (block I/O: O_DIRECT, the page cache)
+ *   nvme-odd  the same sizes from buffers at random 64-byte page offsets:
+ *          min_align_mask 4095 keeps bit 11, so most runs take one more
+ *          slot and start on a given slot parity (the hard case)
  *   mixed  50% 512 B..4 KiB, 35% 8..64 KiB, 12% 128 KiB, 3% 256 KiB;
  *          min_align_mask 0
  *   trace  (--trace FILE) sizes and page offsets drawn from the map rows
@@ -50,6 +53,7 @@ struct mix_part {
 struct mix {
 	const char *name;
 	uint32_t min_align_mask;
+	bool odd_offsets; /* random 64-byte page offsets (else page-aligned) */
 	const struct mix_part *parts;
 	unsigned nparts;
 	/* trace mix: sizes and page offsets of the trace's maps */
@@ -69,12 +73,14 @@ static const struct mix_part mixed_parts[] = {
 };
 
 static struct mix mixes[] = {
-	{ "net", 0, net_parts, 3, NULL, NULL, 0 },
-	{ "nvme", 4095, nvme_parts, 6, NULL, NULL, 0 },
-	{ "mixed", 0, mixed_parts, 4, NULL, NULL, 0 },
-	{ "trace", 4095, NULL, 0, NULL, NULL, 0 },
+	{ "net", 0, false, net_parts, 3, NULL, NULL, 0 },
+	{ "nvme", 4095, false, nvme_parts, 6, NULL, NULL, 0 },
+	{ "nvme-odd", 4095, true, nvme_parts, 6, NULL, NULL, 0 },
+	{ "mixed", 0, false, mixed_parts, 4, NULL, NULL, 0 },
+	{ "trace", 4095, false, NULL, 0, NULL, NULL, 0 },
 };
 #define NMIXES (sizeof(mixes) / sizeof(mixes[0]))
+#define TRACE_MIX 4
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -215,8 +221,7 @@ static void mix_pick(struct frun *r, size_t *size, size_t *off)
 	for (unsigned i = 0; i < m->nparts; i++) {
 		if (w < m->parts[i].weight) {
 			*size = rng_range(&r->rng, m->parts[i].lo, m->parts[i].hi);
-			*off = m->min_align_mask ? (size_t)(rng_next(&r->rng) & 4095) & ~(size_t)63
-						 : 0;
+			*off = m->odd_offsets ? (size_t)(rng_next(&r->rng) & 4095) & ~(size_t)63 : 0;
 			return;
 		}
 		w -= m->parts[i].weight;
@@ -451,7 +456,7 @@ int cmd_frag(struct jw *w)
 {
 	int rc = 0;
 
-	if (frag_check_mixes() < 0 || (opts.frag_trace && trace_load(&mixes[3], opts.frag_trace)))
+	if (frag_check_mixes() < 0 || (opts.frag_trace && trace_load(&mixes[TRACE_MIX], opts.frag_trace)))
 		return 1;
 	printf("fragmentation: %zu-byte pool, 1 area, %" PRIu64
 	       " measured ops, a max-size map every %d\n"
@@ -464,7 +469,7 @@ int cmd_frag(struct jw *w)
 			rc = 1;
 	if (w)
 		jw_close(w, ']');
-	free(mixes[3].tsize);
-	free(mixes[3].toff);
+	free(mixes[TRACE_MIX].tsize);
+	free(mixes[TRACE_MIX].toff);
 	return rc;
 }

@@ -64,9 +64,17 @@ static inline unsigned run_class(unsigned n)
 	return n > 1 ? 32u - (unsigned)__builtin_clz(n - 1) : 0;
 }
 
-/* The class of a request: the size class of its run. */
-static inline unsigned req_class(const struct slot_req *rq)
+/* Runs longer than 1/LARGE_RUN_DIV of a segment share one class: a
+ * segment holds few of them, and a class of its own for each size would
+ * leave most of such a segment to runs that never come. */
+#define LARGE_RUN_DIV 2
+#define CLASS_LARGE 31u
+
+/* The class of a request: the size class of its run, or CLASS_LARGE. */
+static inline unsigned req_class(const struct pool *p, const struct slot_req *rq)
 {
+	if (rq->nslots > p->seg_slots / LARGE_RUN_DIV)
+		return CLASS_LARGE;
 	return run_class(rq->nslots);
 }
 
@@ -262,7 +270,7 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
-	cls = req_class(rq);
+	cls = req_class(p, rq);
 	found = find_run(p, a, base, used, rq, cls, &idx);
 	if (found < 0)
 		goto out;
