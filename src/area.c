@@ -36,7 +36,8 @@ static inline bool crosses_boundary(swiotlb_addr_t addr, size_t len, uint64_t bo
 	return (addr & ~boundary_mask) != ((addr + len - 1) & ~boundary_mask);
 }
 
-static bool slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
+static inline __attribute__((always_inline)) bool
+slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 
@@ -46,7 +47,8 @@ static bool slot_acceptable(const struct pool *p, unsigned s, const struct slot_
 	       (a & rq->iotlb_align_mask) == ((uintptr_t)rq->orig & rq->iotlb_align_mask);
 }
 
-static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
+static inline __attribute__((always_inline)) bool
+run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 	size_t len = (size_t)rq->nslots << SLOT_SHIFT;
@@ -64,16 +66,15 @@ static inline unsigned run_class(unsigned n)
 	return n > 1 ? 32u - (unsigned)__builtin_clz(n - 1) : 0;
 }
 
-/* Runs longer than 1/LARGE_RUN_DIV of a segment share one class: a
- * segment holds few of them, and a class of its own for each size would
- * leave most of such a segment to runs that never come. */
-#define LARGE_RUN_DIV 2
+/* Runs longer than half a segment (pool->large_run) share one class: a
+ * segment holds one of them, and a class of its own for each size would
+ * leave the rest of such a segment to runs that never come. */
 #define CLASS_LARGE 31u
 
 /* The class of a request: the size class of its run, or CLASS_LARGE. */
 static inline unsigned req_class(const struct pool *p, const struct slot_req *rq)
 {
-	if (rq->nslots > p->seg_slots / LARGE_RUN_DIV)
+	if (rq->nslots > p->large_run)
 		return CLASS_LARGE;
 	return run_class(rq->nslots);
 }
@@ -81,8 +82,9 @@ static inline unsigned req_class(const struct pool *p, const struct slot_req *rq
 /* Mark [s, s+n) used and recount the free run of the slots before it, up
  * to the start of the segment or the previous used slot.  A segment that
  * was empty takes the run's size class. */
-static void mark_used(struct pool *p, unsigned s, unsigned n, unsigned cls)
+static void mark_used(struct pool *p, unsigned s, const struct slot_req *rq)
 {
+	unsigned n = rq->nslots;
 	unsigned i, count = 0, last = p->seg_slots - 1;
 	struct seg *g = &p->segs[s >> p->seg_shift];
 
@@ -94,7 +96,7 @@ static void mark_used(struct pool *p, unsigned s, unsigned n, unsigned cls)
 		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
 	if (!g->used)
-		g->cls = (uint16_t)cls;
+		g->cls = (uint16_t)req_class(p, rq);
 	g->used += (uint16_t)n;
 }
 
@@ -158,13 +160,13 @@ search_pass(const struct pool *p, unsigned from, unsigned base, const struct slo
 
 /* Does the run fit right at the cursor, in a segment of its class? */
 static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
-			       const struct slot_req *rq, unsigned cls)
+			       const struct slot_req *rq)
 {
 	unsigned s = base + c;
 	const struct seg *g = &p->segs[s >> p->seg_shift];
 
-	return g->used && g->cls == cls && slot_acceptable(p, s, rq) &&
-	       run_fits(p, s, rq);
+	return slot_acceptable(p, s, rq) && run_fits(p, s, rq) && g->used &&
+	       g->cls == req_class(p, rq);
 }
 
 /*
@@ -187,17 +189,18 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
  * its first slot) like the kernel's.
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
-		    const struct slot_req *rq, unsigned cls, unsigned *at)
+		    const struct slot_req *rq, unsigned *at)
 {
-	unsigned c = a->cursor;
+	unsigned c = a->cursor, cls;
 	int found;
 
-	if (p->mem->cfg.strict_cursor || !used)
-		return search_pass(p, c, base, rq, PICK_ANY, cls, at);
-	if (cursor_fits(p, base, c, rq, cls)) {
+	if (p->strict || !used)
+		return search_pass(p, c, base, rq, PICK_ANY, 0, at);
+	if (cursor_fits(p, base, c, rq)) {
 		*at = c;
 		return (int)(base + c);
 	}
+	cls = req_class(p, rq);
 	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
 	if (found < 0)
 		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
@@ -257,7 +260,7 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 {
 	struct area *a = &p->areas[ai];
-	unsigned base = ai * p->area_slots, idx, cls;
+	unsigned base = ai * p->area_slots, idx;
 	int found = -1;
 
 	/* cheap unlocked look first: skip a full area without its lock
@@ -270,12 +273,11 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
-	cls = req_class(p, rq);
-	found = find_run(p, a, base, used, rq, cls, &idx);
+	found = find_run(p, a, base, used, rq, &idx);
 	if (found < 0)
 		goto out;
 
-	mark_used(p, (unsigned)found, rq->nslots, cls);
+	mark_used(p, (unsigned)found, rq);
 	record_mapping(p, (unsigned)found, rq);
 	add_locked(&a->live, 1);
 	if (rq->state == SLOT_MAPPED && p->kind == POOL_TRANSIENT) {
@@ -339,7 +341,7 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
 	_swiotlb_area_report_used(p, a, false);
-	if (!p->mem->cfg.strict_cursor)
+	if (!p->strict)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	add_locked(&a->live, (unsigned)-1);
 	if (p->kind == POOL_TRANSIENT)

@@ -184,6 +184,8 @@ struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigne
 	p->nslots = (unsigned)nslots;
 	p->seg_slots = mem->cfg.seg_slots;
 	p->seg_shift = (unsigned)__builtin_ctz(p->seg_slots);
+	p->strict = mem->cfg.strict_cursor;
+	p->large_run = p->seg_slots / 2; /* see req_class() in area.c */
 	p->nareas = areas_for(nslots, nareas ? nareas : 1, p->seg_slots);
 	p->area_slots = p->nslots / p->nareas;
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);

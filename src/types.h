@@ -212,6 +212,8 @@ struct pool {
 	unsigned area_slots;             /* slots per area */
 	unsigned seg_slots;              /* slots per segment (a power of two) */
 	unsigned seg_shift;              /* log2(seg_slots) */
+	bool strict;                     /* mem->cfg.strict_cursor (read on every map) */
+	unsigned large_run;              /* longer runs share one class (area.c) */
 	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
 	_Atomic bool retired;            /* set under all area locks: no new allocs */
 	bool announced;                  /* the pool_added hook accepted it */
