@@ -104,6 +104,7 @@ static void mark_used(struct pool *p, unsigned s, const struct slot_req *rq)
 enum seg_pick {
 	PICK_ANY,   /* every segment: the kernel's placement */
 	PICK_CLASS, /* segments in use, of the run's size class, with room */
+	PICK_BIGGER, /* segments in use, of a larger size class, with room */
 	PICK_EMPTY, /* segments with nothing in use */
 	PICK_USED,  /* segments in use with room for the run */
 };
@@ -117,6 +118,8 @@ static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsign
 		return !g->used;
 	if (!g->used || g->used + n > p->seg_slots)
 		return false;
+	if (pick == PICK_BIGGER)
+		return g->cls > cls;
 	return pick == PICK_USED || g->cls == cls;
 }
 
@@ -172,21 +175,23 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 /*
  * The placement.  strict_cursor: the kernel's, first fit from the cursor.
  * Default (segregated by size class, like a slab allocator's pages): a
- * segment that is empty takes the size class (ceil(log2(slots))) of the
- * run placed in it, and keeps it while anything in it is in use.  A run
- * goes
+ * segment that is empty takes the size class of the run placed in it
+ * (ceil(log2(slots)); runs over half a segment share one class) and keeps
+ * it while anything in it is in use.  A run goes
  *   1. at the cursor when it fits there in a segment of its class: the
  *      slots just freed (rewind_cursor()) or those right after the latest
  *      run, so hot slots are reused and consecutive runs fill a segment;
  *   2. else at the first place (from the area's first slot) in a segment
  *      of its class: holes low in the area are refilled, segments high in
  *      the area drain;
- *   3. else at the start of the first empty segment;
- *   4. else at the first place in any segment in use.
+ *   3. else at the first place in a segment of a larger class (a hole of
+ *      a freed larger run serves smaller ones before a segment is opened);
+ *   4. else at the start of the first empty segment;
+ *   5. else at the first place in any segment in use.
  * A freed hole is refilled by runs of about its size, so segments do not
  * decay into holes nobody can use, and whole segments stay free for the
- * largest runs.  An empty area is searched from the cursor (rewound to
- * its first slot) like the kernel's.
+ * largest runs.  Every step is under the area lock only.  An empty area is
+ * searched from the cursor (rewound to its first slot) like the kernel's.
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
 		    const struct slot_req *rq, unsigned *at)
@@ -202,6 +207,8 @@ static int find_run(const struct pool *p, const struct area *a, unsigned base, u
 	}
 	cls = req_class(p, rq);
 	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_BIGGER, cls, at);
 	if (found < 0)
 		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
 	if (found < 0)
