@@ -31,7 +31,7 @@ int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size
 	size_t min_align = dev->min_align_mask;
 	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
 	size_t alloc_size = align_up(size + offset, alloc_align_mask + 1);
-	size_t align = alloc_align_mask, iotlb, seg = dev->mem->cfg.seg_size;
+	size_t align = alloc_align_mask, iotlb, seg = dev->seg_size;
 
 	if (size > seg || alloc_size > seg)
 		return -E2BIG;
@@ -266,7 +266,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
 	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) ||
-	    alloc_align_mask >= dev->mem->cfg.seg_size)
+	    alloc_align_mask >= dev->seg_size)
 		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (_swiotlb_dev_direct(dev, cpu, size, out)) {
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);

@@ -457,6 +457,8 @@ struct swiotlb_dev {
 	uint64_t dma_mask;          /* all ones when the config said 0 */
 	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE (256 KiB's) */
 	uint64_t seg_boundary_mask; /* all ones = no boundary */
+	size_t seg_size;            /* mem->cfg.seg_size (read on every map) */
+	size_t max_map;             /* swiotlb_max_mapping_size(), fixed at create */
 	bool force_bounce;          /* never map directly */
 	swiotlb_direct_fn direct;   /* NULL: identity below dma_mask */
 	void *direct_ctx;           /* passed to direct */
