@@ -393,7 +393,7 @@ static int frag_mix(struct jw *w, struct mix *m)
 		for (int k = 0; k < 2; k++) {
 			r[k] = (struct frun){ .mix = m, .strict = k == 0, .pct = opts.frag_pct[i],
 					      .rng = opts.frag_seed };
-			r[k].src = malloc(SRC_LEN);
+			r[k].src = aligned_alloc(4096, SRC_LEN); /* offsets are page offsets */
 			r[k].live = malloc(MAX_LIVE * sizeof(*r[k].live));
 			if (!r[k].src || !r[k].live || frun_run(&r[k]) < 0)
 				return -1;
