@@ -18,9 +18,10 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: swiotlb-cg-maploop ITERATIONS [LIVE (0..%d)]\n"
-			"  maps and unmaps 2 KiB ITERATIONS times with LIVE other mappings\n"
-			"  live; run it under valgrind --tool=callgrind\n",
+	fprintf(stderr,
+		"usage: swiotlb-cg-maploop ITERATIONS [LIVE (0..%d)]\n"
+		"  maps and unmaps 2 KiB ITERATIONS times with LIVE other mappings\n"
+		"  live; run it under valgrind --tool=callgrind\n",
 		MAX_LIVE);
 	return 2;
 }
@@ -41,7 +42,8 @@ int main(int argc, char **argv)
 	if (!dev)
 		return 1;
 	for (int i = 0; i < live; i++)
-		if (swiotlb_map(dev, other[i], 1000 + 37 * (size_t)i, SWIOTLB_TO_DEVICE, 0, &keep[i]))
+		if (swiotlb_map(dev, other[i], 1000 + 37 * (size_t)i, SWIOTLB_TO_DEVICE, 0,
+				&keep[i]))
 			return 1;
 	for (long i = 0; i < n; i++) {
 		if (swiotlb_map(dev, buf, sizeof(buf), SWIOTLB_TO_DEVICE, 0, &a) ||

@@ -62,14 +62,19 @@ struct mix {
 };
 
 static const struct mix_part net_parts[] = {
-	{ 60, 1514, 1514 }, { 30, 64, 1514 }, { 10, 9018, 9018 },
+	{ 60, 1514, 1514 },
+	{ 30, 64, 1514 },
+	{ 10, 9018, 9018 },
 };
 static const struct mix_part nvme_parts[] = {
-	{ 40, 4096, 4096 },   { 20, 8192, 8192 },   { 15, 16384, 16384 },
+	{ 40, 4096, 4096 },   { 20, 8192, 8192 },  { 15, 16384, 16384 },
 	{ 10, 32768, 32768 }, { 8, 65536, 65536 }, { 7, 131072, 131072 },
 };
 static const struct mix_part mixed_parts[] = {
-	{ 50, 512, 4096 }, { 35, 8192, 65536 }, { 12, 131072, 131072 }, { 3, 262144, 262144 },
+	{ 50, 512, 4096 },
+	{ 35, 8192, 65536 },
+	{ 12, 131072, 131072 },
+	{ 3, 262144, 262144 },
 };
 
 static struct mix mixes[] = {
@@ -221,7 +226,8 @@ static void mix_pick(struct frun *r, size_t *size, size_t *off)
 	for (unsigned i = 0; i < m->nparts; i++) {
 		if (w < m->parts[i].weight) {
 			*size = rng_range(&r->rng, m->parts[i].lo, m->parts[i].hi);
-			*off = m->odd_offsets ? (size_t)(rng_next(&r->rng) & 4095) & ~(size_t)63 : 0;
+			*off = m->odd_offsets ? (size_t)(rng_next(&r->rng) & 4095) & ~(size_t)63
+					      : 0;
 			return;
 		}
 		w -= m->parts[i].weight;
@@ -340,7 +346,6 @@ static int frun_teardown(struct frun *r)
 
 static int frun_run(struct frun *r)
 {
-
 	if (frun_setup(r) < 0) {
 		fprintf(stderr, "swiotlb-bench: --frag: cannot create the memory or devices\n");
 		return -1;
@@ -350,7 +355,8 @@ static int frun_run(struct frun *r)
 				 r->nlive < MAX_LIVE && tries < 2 * MAX_LIVE;
 	     tries++)
 		op_map(r); /* failed maps count too: a target may be unreachable */
-	if (frun_loop(r, opts.frag_warmup ? opts.frag_warmup : opts.frag_ops, false) || frun_loop(r, opts.frag_ops, true)) {
+	if (frun_loop(r, opts.frag_warmup ? opts.frag_warmup : opts.frag_ops, false) ||
+	    frun_loop(r, opts.frag_ops, true)) {
 		fprintf(stderr, "swiotlb-bench: --frag: an unmap failed\n");
 		frun_teardown(r);
 		return -1;
@@ -366,14 +372,14 @@ static void frun_json(struct jw *w, const struct frun *r)
 	jw_str(w, "mix", r->mix->name);
 	jw_str(w, "placement", r->strict ? "strict_cursor" : "default");
 	jw_u64(w, "target_pct", r->pct);
-	jw_num(w, "mean_used_pct", r->ops ? 100.0 * (double)r->used_sum /
-							 ((double)r->ops * (double)r->total_slots)
-					  : 0);
+	jw_num(w, "mean_used_pct",
+	       r->ops ? 100.0 * (double)r->used_sum / ((double)r->ops * (double)r->total_slots)
+		      : 0);
 	jw_u64(w, "ops", r->ops);
 	jw_u64(w, "probes", r->probes);
 	jw_u64(w, "probe_ok", r->probe_ok);
-	jw_num(w, "probe_success_pct", r->probes ? 100.0 * (double)r->probe_ok / (double)r->probes
-						 : 0);
+	jw_num(w, "probe_success_pct",
+	       r->probes ? 100.0 * (double)r->probe_ok / (double)r->probes : 0);
 	jw_u64(w, "maps", r->maps);
 	jw_u64(w, "map_failures", r->map_fail);
 	jw_close(w, '}');
@@ -391,7 +397,9 @@ static int frag_mix(struct jw *w, struct mix *m)
 		struct frun r[2];
 
 		for (int k = 0; k < 2; k++) {
-			r[k] = (struct frun){ .mix = m, .strict = k == 0, .pct = opts.frag_pct[i],
+			r[k] = (struct frun){ .mix = m,
+					      .strict = k == 0,
+					      .pct = opts.frag_pct[i],
 					      .rng = opts.frag_seed };
 			r[k].src = aligned_alloc(4096, SRC_LEN); /* offsets are page offsets */
 			r[k].live = malloc(MAX_LIVE * sizeof(*r[k].live));
@@ -456,7 +464,8 @@ int cmd_frag(struct jw *w)
 {
 	int rc = 0;
 
-	if (frag_check_mixes() < 0 || (opts.frag_trace && trace_load(&mixes[TRACE_MIX], opts.frag_trace)))
+	if (frag_check_mixes() < 0 ||
+	    (opts.frag_trace && trace_load(&mixes[TRACE_MIX], opts.frag_trace)))
 		return 1;
 	printf("fragmentation: %zu-byte pool, 1 area, %" PRIu64
 	       " measured ops, a max-size map every %d\n"

@@ -20,6 +20,10 @@
  */
 #include "internal.h"
 
+/* The search's helpers stay inline in its loops (the compiler would
+ * otherwise call them out of line on the map path). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /* Counters of an area are written only under its lock: add_locked() (a
  * plain load + store, no lock prefix) is enough; readers load them relaxed. */
 
@@ -36,8 +40,8 @@ static inline bool crosses_boundary(swiotlb_addr_t addr, size_t len, uint64_t bo
 	return (addr & ~boundary_mask) != ((addr + len - 1) & ~boundary_mask);
 }
 
-static inline __attribute__((always_inline)) bool
-slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
+static ALWAYS_INLINE bool slot_acceptable(const struct pool *p, unsigned s,
+					  const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 
@@ -47,8 +51,7 @@ slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
 	       (a & rq->iotlb_align_mask) == ((uintptr_t)rq->orig & rq->iotlb_align_mask);
 }
 
-static inline __attribute__((always_inline)) bool
-run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
+static ALWAYS_INLINE bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 	size_t len = (size_t)rq->nslots << SLOT_SHIFT;
@@ -102,17 +105,17 @@ static void mark_used(struct pool *p, unsigned s, const struct slot_req *rq)
 
 /* Which segments a search pass may place in. */
 enum seg_pick {
-	PICK_ANY,   /* every segment: the kernel's placement */
-	PICK_CLASS, /* segments in use, of the run's size class, with room */
+	PICK_ANY,    /* every segment: the kernel's placement */
+	PICK_CLASS,  /* segments in use, of the run's size class, with room */
 	PICK_BIGGER, /* segments in use, of a larger size class, with room */
-	PICK_EMPTY, /* segments with nothing in use */
-	PICK_USED,  /* segments in use with room for the run */
+	PICK_EMPTY,  /* segments with nothing in use */
+	PICK_USED,   /* segments in use with room for the run */
 };
 
 /* May a run of n slots (size class cls) be placed in segment g under
  * 'pick'? */
-static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsigned n,
-			       unsigned cls, enum seg_pick pick)
+static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsigned n, unsigned cls,
+			       enum seg_pick pick)
 {
 	if (pick == PICK_EMPTY)
 		return !g->used;
@@ -129,9 +132,9 @@ static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsign
  * 'pick' allows.  Area-relative index of s in *at; pool index of s, or -1.
  * Segments 'pick' refuses are skipped whole.
  */
-static inline __attribute__((always_inline)) int
-search_pass(const struct pool *p, unsigned from, unsigned base, const struct slot_req *rq,
-	    enum seg_pick pick, unsigned cls, unsigned *at)
+static ALWAYS_INLINE int search_pass(const struct pool *p, unsigned from, unsigned base,
+				     const struct slot_req *rq, enum seg_pick pick, unsigned cls,
+				     unsigned *at)
 {
 	unsigned idx = from, checked, last = p->seg_slots - 1;
 

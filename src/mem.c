@@ -153,9 +153,9 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "max_size is smaller than the initial pool");
 	if (c->dynamic && c->grow_size > MAX_CONFIG_GROW_SIZE)
 		return config_refuse(c, "grow_size is larger than 1 TiB");
-	if (c->segment_slots && ((c->segment_slots & (c->segment_slots - 1)) ||
-				 c->segment_slots < SEG_SLOTS ||
-				 c->segment_slots > SWIOTLB_SEGMENT_SLOTS_MAX))
+	if (c->segment_slots &&
+	    ((c->segment_slots & (c->segment_slots - 1)) || c->segment_slots < SEG_SLOTS ||
+	     c->segment_slots > SWIOTLB_SEGMENT_SLOTS_MAX))
 		return config_refuse(c, "segment_slots must be 0 or a power of two from 128 to "
 					"SWIOTLB_SEGMENT_SLOTS_MAX (4096)");
 	return 0;
@@ -165,8 +165,9 @@ static int config_check(const struct swiotlb_mem_config *c)
  * least one segment: a grown pool must hold the largest mapping. */
 static size_t default_grow_size(size_t initial, size_t seg_size)
 {
-	size_t g = initial < MIN_GROW_SIZE ? MIN_GROW_SIZE
-		   : initial > MAX_GROW_SIZE ? MAX_GROW_SIZE : initial;
+	size_t g = initial < MIN_GROW_SIZE   ? MIN_GROW_SIZE
+		   : initial > MAX_GROW_SIZE ? MAX_GROW_SIZE
+					     : initial;
 
 	return g > seg_size ? g : seg_size;
 }

@@ -58,7 +58,8 @@ static bool grow_once(struct swiotlb_mem *mem)
 		stat_add(&mem->stats.growth_failures, 1);
 		if (size <= seg)
 			return false;
-		size /= 2; /* never below one segment: masked above */
+		/* never below one segment: 'allowed' is masked to segments */
+		size /= 2;
 		mem->resize.next_grow_size = size; /* like the kernel: stay smaller */
 	}
 }

@@ -218,12 +218,12 @@ struct pool {
 	_Atomic bool retired;            /* set under all area locks: no new allocs */
 	bool announced;                  /* the pool_added hook accepted it */
 
-	struct swiotlb_mem *mem;   /* the memory it belongs to */
-	size_t alloc_len;          /* bytes obtained from the provider */
-	struct slot *slots;        /* nslots records */
+	struct swiotlb_mem *mem;    /* the memory it belongs to */
+	size_t alloc_len;           /* bytes obtained from the provider */
+	struct slot *slots;         /* nslots records */
 	_Atomic uint16_t *free_run; /* nslots counts; see struct slot */
 	struct seg *segs;           /* per segment (area lock) */
-	struct area *areas;        /* nareas areas */
+	struct area *areas;         /* nareas areas */
 
 	/* shrinker bookkeeping (resize thread only) */
 	uint64_t idle_allocs;   /* sum of areas' allocs at the last poll */

@@ -54,9 +54,9 @@ static void test_max_sizes(void)
 		uint32_t mask;
 		size_t max;
 	} t[] = {
-		{ 0, 0, 256 * KIB },        { 128, 4095, 252 * KIB },
-		{ 512, 0, 1 * MIB },        { 512, 4095, 1 * MIB - 4 * KIB },
-		{ 4096, 0, 8 * MIB },       { 4096, 4095, 8 * MIB - 4 * KIB },
+		{ 0, 0, 256 * KIB },  { 128, 4095, 252 * KIB },
+		{ 512, 0, 1 * MIB },  { 512, 4095, 1 * MIB - 4 * KIB },
+		{ 4096, 0, 8 * MIB }, { 4096, 4095, 8 * MIB - 4 * KIB },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -221,7 +221,7 @@ static void test_dynamic(void)
 		usleep(10000);
 	CHECK_EQ(util_mem_stats(m).grows, 1);
 	CHECK_EQ(util_mem_stats(m).total_slots, 2 * 1024); /* one more segment */
-	c = map_ok(d, buf, max, SWIOTLB_TO_DEVICE); /* in the grown pool */
+	c = map_ok(d, buf, max, SWIOTLB_TO_DEVICE);        /* in the grown pool */
 	CHECK_EQ(util_mem_stats(m).transient_created, 1);
 	CHECK_OK(swiotlb_unmap(d, a, max, SWIOTLB_TO_DEVICE, 0));
 	CHECK_OK(swiotlb_unmap(d, b, max, SWIOTLB_TO_DEVICE, 0));
@@ -271,8 +271,8 @@ static void test_default_unchanged(void)
 	for (int v = 0; v < 3; v++) {
 		mc.segment_slots = v == 1 ? 128 : 0;
 		struct swiotlb_mem *m = swiotlb_mem_create_sized(
-			&mc, v == 2 ? offsetof(struct swiotlb_mem_config, segment_slots)
-				    : sizeof(mc));
+			&mc,
+			v == 2 ? offsetof(struct swiotlb_mem_config, segment_slots) : sizeof(mc));
 		CHECK(m != NULL);
 		place_sequence(m, x[v], N);
 		for (int i = N; i-- > 0;)
