@@ -292,9 +292,12 @@ struct swiotlb_mem_config {
 	swiotlb_addr_t limit;
 	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
 	swiotlb_log_fn log;                      /* NULL = stderr, "libswiotlb: " prefix */
-	/* place mappings exactly like the kernel: its search cursor only moves
-	 * forward.  Default (false): when the latest mapping of an area is freed, or
-	 * the area empties, the cursor moves back so hot slots are reused first */
+	/* place mappings exactly like the kernel (Linux 6.1): first fit from a
+	 * search cursor that only moves forward.  Default (false): hot slots are
+	 * reused first (when the latest mapping of an area is freed, or the area
+	 * empties, the cursor moves back), and segments are kept to runs of one
+	 * size class so that whole segments stay free for the largest mappings
+	 * (docs/DESIGN.md, "Placement") */
 	bool strict_cursor;
 	void *log_ctx;
 
