@@ -52,6 +52,16 @@ struct opts {
 	bool dynamic, cross, compare, lookup, growth, quiet, strict;
 	const char *json;
 	const char *peers;
+	/* --frag (cmd_frag.c) */
+	bool frag;
+	const char *frag_mixes;  /* --mix: comma list; NULL = all */
+	const char *frag_trace;  /* --trace: kernel trace CSV (.gz ok) */
+	unsigned frag_pct[MAX_LIST]; /* --occupancy: target percents */
+	int nfrag_pct;
+	uint64_t frag_ops;       /* --frag-ops: measured operations per run */
+	uint64_t frag_warmup;    /* --frag-warmup: operations before; 0 = frag_ops */
+	uint64_t frag_seed;      /* --seed */
+	unsigned segment_slots;  /* --segment-slots: the memory's segment */
 };
 
 extern struct opts opts;
@@ -139,5 +149,6 @@ void jw_machine(struct jw *w);
 int cmd_map(struct jw *w);
 int cmd_lookup(struct jw *w);
 int cmd_growth(struct jw *w);
+int cmd_frag(struct jw *w);
 
 #endif

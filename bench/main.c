@@ -14,6 +14,7 @@
 #endif
 #include <ctype.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ struct opts opts = {
 	.runs = 1,
 	.pool_size = 64u << 20,
 	.pools = 1,
+	.frag_ops = 20000,
+	.frag_seed = 0x5eed5eed12345ULL,
 };
 
 static void usage(FILE *f)
@@ -55,6 +58,25 @@ static void usage(FILE *f)
 "  --lookup     address lookup benchmark (pool counts: --lookup-pools)\n"
 "  --lookup-pools LIST  pool counts (default 1,64,512,4096)\n"
 "  --growth     growth run: ramp the live mappings to 4x the initial pool\n"
+"  --frag       fragmentation run: static pool (-p), one area, a steady load\n"
+"               held at each target occupancy; every 50th op tries a\n"
+"               maximum-size map.  Prints the share that succeeds per\n"
+"               placement (strict cursor = the kernel's, and the default).\n"
+"               Mixes: net (60%% 1514 B, 30%% 64..1514 B, 10%% 9018 B),\n"
+"               nvme (4..128 KiB page multiples, page-aligned buffers,\n"
+"               min_align_mask 4095), nvme-odd (the same at random 64-byte\n"
+"               page offsets),\n"
+"               mixed (50%% 512 B..4 KiB, 35%% 8..64 KiB, 12%% 128 KiB,\n"
+"               3%% 256 KiB), trace (sizes of a kernel trace: --trace)\n"
+"  --mix LIST   --frag mixes to run (default: all; trace only with --trace)\n"
+"  --trace FILE kernel trace CSV (.csv or .csv.gz, the format of\n"
+"               /work/shared/traces/README.md) for the trace mix\n"
+"  --occupancy LIST  --frag target occupancies in percent (default\n"
+"               50,60,70,80,85,90,95)\n"
+"  --frag-ops N measured operations per --frag run (default 20000), after\n"
+"               as many warm-up operations (or --frag-warmup N)\n"
+"  --seed N     --frag random seed (both placements see the same one)\n"
+"  --segment-slots N  libswiotlb segment (slots, power of two 128..4096)\n"
 "  --json FILE  write all results as JSON\n"
 "  -q           print only the medians\n"
 "  -h, --help   this text\n");
@@ -125,7 +147,53 @@ static bool parse_seconds(const char *s, double min_s, bool inclusive, double *o
 }
 
 enum { O_POOLS = 256, O_DYNAMIC, O_CROSS, O_JSON, O_COMPARE, O_LOOKUP,
-       O_GROWTH, O_LPOOLS, O_PEERS, O_STRICT };
+       O_GROWTH, O_LPOOLS, O_PEERS, O_STRICT, O_FRAG, O_MIX, O_TRACE, O_OCC,
+       O_FRAG_OPS, O_SEED, O_SEGSLOTS, O_FRAG_WARM };
+
+/* A --frag number option: an unsigned in [lo, hi]; -1 on a bad value. */
+static int parse_u64_opt(const char *name, const char *arg, uint64_t lo, uint64_t hi,
+			 uint64_t *out)
+{
+	char *end;
+	uint64_t v = strtoull(arg, &end, 0);
+
+	if (isdigit((unsigned char)*arg) && !*end && v >= lo && v <= hi) {
+		*out = v;
+		return 0;
+	}
+	fprintf(stderr, "swiotlb-bench: %s must be %" PRIu64 "..%" PRIu64 "\n", name, lo, hi);
+	return -1;
+}
+
+/* --frag options; -1 on a bad value. */
+static int parse_frag(int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case O_FRAG: opts.frag = true; return 0;
+	case O_MIX: opts.frag_mixes = arg; return 0;
+	case O_TRACE: opts.frag_trace = arg; return 0;
+	case O_FRAG_OPS: return parse_u64_opt("--frag-ops", arg, 100, 100000000, &opts.frag_ops);
+	case O_FRAG_WARM:
+		return parse_u64_opt("--frag-warmup", arg, 0, 1000000000, &opts.frag_warmup);
+	case O_SEED: return parse_u64_opt("--seed", arg, 1, UINT64_MAX, &opts.frag_seed);
+	case O_SEGSLOTS:
+		if (parse_u64_opt("--segment-slots", arg, 128, 4096, &v))
+			return -1;
+		opts.segment_slots = (unsigned)v;
+		return 0;
+	case O_OCC:
+		opts.nfrag_pct = parse_list(arg, opts.frag_pct, 2);
+		for (int i = 0; i < opts.nfrag_pct; i++)
+			if (opts.frag_pct[i] > 99) {
+				fprintf(stderr, "swiotlb-bench: --occupancy: percents 1..99\n");
+				return -1;
+			}
+		return opts.nfrag_pct > 0 ? 0 : -1;
+	}
+	return -1;
+}
 
 /* -1 on a bad value (a message is printed). */
 static int parse_short(int c, const char *arg)
@@ -201,7 +269,7 @@ static int parse_long(int c, const char *arg)
 	case O_LOOKUP: opts.lookup = true; return 0;
 	case O_GROWTH: opts.growth = true; return 0;
 	}
-	return -1;
+	return parse_frag(c, arg);
 }
 
 static void set_defaults(void)
@@ -215,6 +283,12 @@ static void set_defaults(void)
 	if (!opts.nsizes) {
 		opts.sizes[0] = 4096;
 		opts.nsizes = 1;
+	}
+	if (!opts.nfrag_pct) {
+		static const unsigned pct[] = { 50, 60, 70, 80, 85, 90, 95 };
+
+		memcpy(opts.frag_pct, pct, sizeof(pct));
+		opts.nfrag_pct = 7;
 	}
 	if (!opts.nlpools) {
 		memcpy(opts.lpools, lpools, sizeof(lpools));
@@ -236,6 +310,14 @@ static int parse_args(int argc, char **argv)
 		{ "lookup", no_argument, NULL, O_LOOKUP },
 		{ "lookup-pools", required_argument, NULL, O_LPOOLS },
 		{ "growth", no_argument, NULL, O_GROWTH },
+		{ "frag", no_argument, NULL, O_FRAG },
+		{ "mix", required_argument, NULL, O_MIX },
+		{ "trace", required_argument, NULL, O_TRACE },
+		{ "occupancy", required_argument, NULL, O_OCC },
+		{ "frag-ops", required_argument, NULL, O_FRAG_OPS },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "frag-warmup", required_argument, NULL, O_FRAG_WARM },
+		{ "segment-slots", required_argument, NULL, O_SEGSLOTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,7 +361,7 @@ static int json_begin(struct jw *w)
 	jw_str(w, "libswiotlb_version", "0.2");
 	jw_machine(w);
 	jw_open(w, "config", '{');
-	jw_str(w, "mode", opts.lookup ? "lookup" : opts.growth ? "growth" : "map");
+	jw_str(w, "mode", opts.lookup ? "lookup" : opts.growth ? "growth" : opts.frag ? "frag" : "map");
 	jw_num(w, "seconds", opts.seconds);
 	jw_num(w, "warmup", opts.warmup);
 	jw_u64(w, "dir", (uint64_t)opts.dir);
@@ -292,6 +374,13 @@ static int json_begin(struct jw *w)
 	jw_bool(w, "cross", opts.cross);
 	jw_u64(w, "sample_every", SAMPLE_MASK + 1);
 	jw_u64(w, "batch", BATCH);
+	if (opts.frag) {
+		jw_u64(w, "frag_ops", opts.frag_ops);
+		jw_u64(w, "seed", opts.frag_seed);
+		jw_u64(w, "frag_warmup", opts.frag_warmup ? opts.frag_warmup : opts.frag_ops);
+		jw_u64(w, "segment_slots", opts.segment_slots ? opts.segment_slots : 128);
+		jw_str(w, "trace", opts.frag_trace ? opts.frag_trace : "");
+	}
 	jw_close(w, '}');
 	return 0;
 }
@@ -326,7 +415,9 @@ int main(int argc, char **argv)
 		rc |= cmd_lookup(w);
 	if (opts.growth)
 		rc |= cmd_growth(w);
-	if (!opts.lookup && !opts.growth)
+	if (opts.frag)
+		rc |= cmd_frag(w);
+	if (!opts.lookup && !opts.growth && !opts.frag)
 		rc |= cmd_map(w);
 	if (w)
 		rc = json_end(w, rc);

@@ -9,7 +9,11 @@ if ! command -v gnuplot > /dev/null; then
   echo "plot.sh: gnuplot not found (apt-get install gnuplot-nox)" >&2
   exit 1
 fi
-if [ ! -f "$raw/sizes.json" ]; then
+# the fragmentation run (swiotlb-bench --frag) may be the only result:
+# raw/frag.json, else the committed results/frag.json
+frag=$raw/frag.json
+[ -f "$frag" ] || frag=$here/results/frag.json
+if [ ! -f "$raw/sizes.json" ] && [ ! -f "$frag" ]; then
   echo "plot.sh: no results in $raw; run 'make bench' first" >&2
   exit 1
 fi
@@ -18,9 +22,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # JSON -> gnuplot data files (one block per peer/method)
-python3 - "$raw" "$tmp" <<'PY'
+python3 - "$raw" "$tmp" "$frag" <<'PY'
 import json, os, sys
-raw, tmp = sys.argv[1], sys.argv[2]
+raw, tmp, frag = sys.argv[1], sys.argv[2], sys.argv[3]
 def load(n):
     try:
         with open(os.path.join(raw, n + ".json")) as f:
@@ -77,6 +81,23 @@ if d:
     with open(os.path.join(tmp, "growth.title"), "w") as f:
         f.write("Pool occupancy during the growth run (initial pool %g MiB, %d B mappings)" % (
             g["initial_pool_bytes"] / 1048576.0, g["size"]))
+if os.path.exists(frag):
+    with open(frag) as fh:
+        d = json.load(fh)
+    mixes = []
+    for r in d["results"]:
+        if r["mix"] not in mixes:
+            mixes.append(r["mix"])
+    with open(os.path.join(tmp, "frag.dat"), "w") as f:
+        for pl in ("default", "strict_cursor"):
+            for m in mixes:
+                f.write('"%s, %s"\n' % (m, "kernel (strict_cursor)" if pl != "default" else "default"))
+                for r in d["results"]:
+                    if r["mix"] == m and r["placement"] == pl:
+                        f.write("%d %g\n" % (r["target_pct"], r["probe_success_pct"]))
+                f.write("\n\n")
+    with open(os.path.join(tmp, "frag.n"), "w") as f:
+        f.write("%d" % len(mixes))
 PY
 
 common='set terminal pngcairo size 900,560 noenhanced font "sans,10"; set grid; set key top left'
@@ -111,5 +132,14 @@ if [ -f "$tmp/growth.dat" ]; then
          '' using 1:5 with lines lw 2 title 'in transient pools',
          '' using 1:2 with lines dt 2 lw 2 lc rgb 'black' title 'target live bytes',
          '' using 1:7 axes x1y2 with steps title 'pools (right axis)'"
+fi
+if [ -f "$tmp/frag.dat" ]; then
+  n=$(cat "$tmp/frag.n")
+  gnuplot -e "$common; set output '$img/frag_max_map.png';
+    set title 'maximum-size maps that succeed vs pool occupancy (64 MiB, 1 area; solid: default, dashed: kernel placement)';
+    set xlabel 'target occupancy (%)'; set ylabel '% of max-size maps that succeed';
+    set yrange [-2:102]; set key bottom left;
+    plot for [i=0:$n-1] '$tmp/frag.dat' index i using 1:2 with linespoints lc (i+1) dt 1 lw 2 title columnheader(1),
+         for [i=$n:2*$n-1] '$tmp/frag.dat' index i using 1:2 with linespoints lc (i-$n+1) dt 2 title columnheader(1)"
 fi
 ls -l "$img"/*.png

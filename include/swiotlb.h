@@ -9,8 +9,8 @@
  * device address one of my bounce buffers?" without a global lock.
  *
  * Semantics follow the Linux kernel's swiotlb (kernel/dma/swiotlb.c): 2 KiB
- * slots, 128-slot segments, per-area locks, min_align_mask offset
- * preservation, and the same copy rules for every DMA direction.
+ * slots, 128-slot segments (larger on request), per-area locks,
+ * min_align_mask offset preservation, and the same copy rules for every DMA direction.
  *
  * Errors are negative errno values.  Every call that fails leaves the pool
  * and the device exactly as they were.  swiotlb_strerror() explains a code.
@@ -104,11 +104,14 @@ unsigned swiotlb_version(void);
 /** A device address: what the device puts on the bus. */
 typedef uint64_t swiotlb_addr_t;
 
-/** Slot size (2 KiB) and segment size (128 slots), as in the kernel. */
+/** Slot size (2 KiB) and the default segment size (128 slots, 256 KiB), as
+ *  in the kernel.  A memory may use larger segments (segment_slots in
+ *  swiotlb_mem_config, up to SWIOTLB_SEGMENT_SLOTS_MAX). */
 #define SWIOTLB_SLOT_SHIFT 11
 #define SWIOTLB_SLOT_SIZE (1u << SWIOTLB_SLOT_SHIFT)
 #define SWIOTLB_SEGMENT_SLOTS 128u
 #define SWIOTLB_SEGMENT_SIZE (SWIOTLB_SEGMENT_SLOTS * SWIOTLB_SLOT_SIZE)
+#define SWIOTLB_SEGMENT_SLOTS_MAX 4096u /* 8 MiB */
 
 /** Direction of a DMA transfer, from the CPU's point of view. */
 enum swiotlb_dir {
@@ -305,16 +308,19 @@ typedef void (*swiotlb_pool_removed_fn)(void *ctx, const struct swiotlb_pool_inf
 struct swiotlb_mem_config {
 	size_t size; /* initial pool bytes; 0 = 64 MiB; >= 1 slot */
 	/* areas (locks); 0 = online CPUs rounded up to a power of two; clamped so
-	 * that an area holds at least one 128-slot segment */
+	 * that an area holds at least one segment (see segment_slots) */
 	unsigned nareas;
 	/* highest device address pool memory may have (e.g. 0xffffffff for 32-bit
 	 * DMA); 0 = any */
 	swiotlb_addr_t limit;
 	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
 	swiotlb_log_fn log;                      /* NULL = stderr, "libswiotlb: " prefix */
-	/* place mappings exactly like the kernel: its search cursor only moves
-	 * forward.  Default (false): when the latest mapping of an area is freed, or
-	 * the area empties, the cursor moves back so hot slots are reused first */
+	/* place mappings exactly like the kernel (Linux 6.1): first fit from a
+	 * search cursor that only moves forward.  Default (false): hot slots are
+	 * reused first (when the latest mapping of an area is freed, or the area
+	 * empties, the cursor moves back), and segments are kept to runs of one
+	 * size class so that whole segments stay free for the largest mappings
+	 * (docs/DESIGN.md, "Placement") */
 	bool strict_cursor;
 	void *log_ctx;
 
@@ -336,6 +342,15 @@ struct swiotlb_mem_config {
 	swiotlb_pool_added_fn pool_added;     /* NULL = none; see above */
 	swiotlb_pool_removed_fn pool_removed; /* NULL = none */
 	void *hook_ctx;                       /* passed to both hooks */
+
+	/* Since 0.3. */
+	/* slots per segment, the longest run one mapping or coherent allocation
+	 * may take: 0 = 128 (256 KiB, the kernel's value and placement), else a
+	 * power of two from 128 to SWIOTLB_SEGMENT_SLOTS_MAX (8 MiB); anything
+	 * else is refused (EINVAL).  swiotlb_max_mapping_size() follows it, and
+	 * so do the area, grown-pool and coherent-allocation limits.  A device's
+	 * min_align_mask stays below 256 KiB - 2 KiB whatever the segment */
+	unsigned segment_slots;
 };
 
 /**
@@ -534,7 +549,7 @@ int swiotlb_sync_sg_for_device(struct swiotlb_dev *dev, struct swiotlb_sg *sg, s
  * swiotlb_alloc): page-aligned, zeroed memory that both the CPU and the
  * device use without syncs, e.g. for descriptor rings.  Returns the CPU
  * pointer and sets *out to the device address; NULL with errno set
- * (EINVAL, E2BIG over one segment (256 KiB), ENOSPC).  The device's
+ * (EINVAL, E2BIG over one segment (256 KiB unless segment_slots), ENOSPC).  The device's
  * min_align_mask does not apply (there is no original to align to).
  * Context: as swiotlb_map() without MAY_BLOCK (never waits); zeroes the
  * memory.
@@ -579,8 +594,10 @@ bool swiotlb_is_bounce(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
  *  a bounce address.  Context: lock-free. */
 void *swiotlb_addr_to_cpu(const struct swiotlb_dev *dev, swiotlb_addr_t addr);
 
-/** Largest size swiotlb_map() accepts for this device: 256 KiB minus
- *  min_align_mask rounded up to a slot (256 KiB for NULL).  Context:
+/** Largest size swiotlb_map() accepts for this device: the memory's
+ *  segment (256 KiB by default, see segment_slots) minus min_align_mask
+ *  rounded up to a slot, and at most the device's segment boundary
+ *  (256 KiB for NULL).  Context:
  *  lock-free. */
 size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
 

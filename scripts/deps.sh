@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config liburcu-dev libcritnib-dev spin
       abigail-tools debhelper lintian help2man qemu-user
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
       gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross gcc-riscv64-linux-gnu
-      libc6-dev-riscv64-cross qemu-system-common)
+      libc6-dev-riscv64-cross qemu-system-common valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

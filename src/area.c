@@ -7,14 +7,22 @@
  *   - slot s's device address is aligned to alloc_align_mask + 1,
  *   - its bits under iotlb_align_mask equal the original's (offset
  *     preservation for min_align_mask above the slot size),
- *   - the run stays inside one 128-slot segment (free_run[s] >= n says so,
- *     because free_run counts only to the end of the segment),
+ *   - the run stays inside one segment (pool->seg_slots, 128 by default;
+ *     free_run[s] >= n says so, because free_run counts only to the end
+ *     of the segment),
  *   - the run does not cross the device's segment boundary, and
  *   - the run ends at or below the device's dma_mask.
  * The search starts at the area's rotating cursor and looks at every slot
  * of the area at most once.
+ *
+ * Which of the places that fit is taken (the placement) is ours unless
+ * strict_cursor: see find_run() and docs/DESIGN.md, "Placement".
  */
 #include "internal.h"
+
+/* The search's helpers stay inline in its loops (the compiler would
+ * otherwise call them out of line on the map path). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Counters of an area are written only under its lock: add_locked() (a
  * plain load + store, no lock prefix) is enough; readers load them relaxed. */
@@ -32,7 +40,8 @@ static inline bool crosses_boundary(swiotlb_addr_t addr, size_t len, uint64_t bo
 	return (addr & ~boundary_mask) != ((addr + len - 1) & ~boundary_mask);
 }
 
-static bool slot_acceptable(const struct pool *p, unsigned s, const struct slot_req *rq)
+static ALWAYS_INLINE bool slot_acceptable(const struct pool *p, unsigned s,
+					  const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 
@@ -42,7 +51,7 @@ static bool slot_acceptable(const struct pool *p, unsigned s, const struct slot_
 	       (a & rq->iotlb_align_mask) == ((uintptr_t)rq->orig & rq->iotlb_align_mask);
 }
 
-static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
+static ALWAYS_INLINE bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq)
 {
 	swiotlb_addr_t a = pool_slot_addr(p, s);
 	size_t len = (size_t)rq->nslots << SLOT_SHIFT;
@@ -54,19 +63,160 @@ static bool run_fits(const struct pool *p, unsigned s, const struct slot_req *rq
 	return a + len - 1 <= rq->dev->dma_mask;
 }
 
-/* Mark [s, s+n) used and recount the free run of the slots before it, up
- * to the start of the segment or the previous used slot. */
-static void mark_used(struct pool *p, unsigned s, unsigned n)
+/* Size class of a run of n slots: ceil(log2(n)), 0 for one slot. */
+static inline unsigned run_class(unsigned n)
 {
-	unsigned i, count = 0;
+	return n > 1 ? 32u - (unsigned)__builtin_clz(n - 1) : 0;
+}
+
+/* Runs longer than half a segment (pool->large_run) share one class: a
+ * segment holds one of them, and a class of its own for each size would
+ * leave the rest of such a segment to runs that never come. */
+#define CLASS_LARGE 31u
+
+/* The class of a request: the size class of its run, or CLASS_LARGE. */
+static inline unsigned req_class(const struct pool *p, const struct slot_req *rq)
+{
+	if (rq->nslots > p->large_run)
+		return CLASS_LARGE;
+	return run_class(rq->nslots);
+}
+
+/* Mark [s, s+n) used and recount the free run of the slots before it, up
+ * to the start of the segment or the previous used slot.  A segment that
+ * was empty takes the run's size class. */
+static void mark_used(struct pool *p, unsigned s, const struct slot_req *rq)
+{
+	unsigned n = rq->nslots;
+	unsigned i, count = 0, last = p->seg_slots - 1;
+	struct seg *g = &p->segs[s >> p->seg_shift];
 
 	for (i = s; i < s + n; i++)
 		st_relaxed(&p->free_run[i], 0);
-	for (i = s; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
+	for (i = s; i-- > 0 && (i & last) != last;) {
 		if (!ld_relaxed(&p->free_run[i]))
 			break;
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
+	if (!g->used)
+		g->cls = (uint16_t)req_class(p, rq);
+	g->used += (uint16_t)n;
+}
+
+/* Which segments a search pass may place in. */
+enum seg_pick {
+	PICK_ANY,    /* every segment: the kernel's placement */
+	PICK_CLASS,  /* segments in use, of the run's size class, with room */
+	PICK_BIGGER, /* segments in use, of a larger size class, with room */
+	PICK_EMPTY,  /* segments with nothing in use */
+	PICK_USED,   /* segments in use with room for the run */
+};
+
+/* May a run of n slots (size class cls) be placed in segment g under
+ * 'pick'? */
+static inline bool seg_allowed(const struct pool *p, const struct seg *g, unsigned n, unsigned cls,
+			       enum seg_pick pick)
+{
+	if (pick == PICK_EMPTY)
+		return !g->used;
+	if (!g->used || g->used + n > p->seg_slots)
+		return false;
+	if (pick == PICK_BIGGER)
+		return g->cls > cls;
+	return pick == PICK_USED || g->cls == cls;
+}
+
+/*
+ * One pass over the area from area-relative slot 'from': the first slot s
+ * at which the request fits (rules at the top of this file), in a segment
+ * 'pick' allows.  Area-relative index of s in *at; pool index of s, or -1.
+ * Segments 'pick' refuses are skipped whole.
+ */
+static ALWAYS_INLINE int search_pass(const struct pool *p, unsigned from, unsigned base,
+				     const struct slot_req *rq, enum seg_pick pick, unsigned cls,
+				     unsigned *at)
+{
+	unsigned idx = from, checked, last = p->seg_slots - 1;
+
+	for (checked = 0; checked < p->area_slots;) {
+		unsigned s = base + idx;
+
+		if (pick != PICK_ANY &&
+		    !seg_allowed(p, &p->segs[s >> p->seg_shift], rq->nslots, cls, pick)) {
+			unsigned next = (idx | last) + 1;
+
+			checked += next - idx;
+			idx = wrap_index(p, next);
+			continue;
+		}
+		if (!slot_acceptable(p, s, rq)) {
+			idx = wrap_index(p, idx + 1);
+			checked++;
+			continue;
+		}
+		if (run_fits(p, s, rq)) {
+			*at = idx;
+			return (int)s;
+		}
+		idx = wrap_index(p, idx + rq->stride);
+		checked += rq->stride;
+	}
+	return -1;
+}
+
+/* Does the run fit right at the cursor, in a segment of its class? */
+static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
+			       const struct slot_req *rq)
+{
+	unsigned s = base + c;
+	const struct seg *g = &p->segs[s >> p->seg_shift];
+
+	return slot_acceptable(p, s, rq) && run_fits(p, s, rq) && g->used &&
+	       g->cls == req_class(p, rq);
+}
+
+/*
+ * The placement.  strict_cursor: the kernel's, first fit from the cursor.
+ * Default (segregated by size class, like a slab allocator's pages): a
+ * segment that is empty takes the size class of the run placed in it
+ * (ceil(log2(slots)); runs over half a segment share one class) and keeps
+ * it while anything in it is in use.  A run goes
+ *   1. at the cursor when it fits there in a segment of its class: the
+ *      slots just freed (rewind_cursor()) or those right after the latest
+ *      run, so hot slots are reused and consecutive runs fill a segment;
+ *   2. else at the first place (from the area's first slot) in a segment
+ *      of its class: holes low in the area are refilled, segments high in
+ *      the area drain;
+ *   3. else at the first place in a segment of a larger class (a hole of
+ *      a freed larger run serves smaller ones before a segment is opened);
+ *   4. else at the start of the first empty segment;
+ *   5. else at the first place in any segment in use.
+ * A freed hole is refilled by runs of about its size, so segments do not
+ * decay into holes nobody can use, and whole segments stay free for the
+ * largest runs.  Every step is under the area lock only.  An empty area is
+ * searched from the cursor (rewound to its first slot) like the kernel's.
+ */
+static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
+		    const struct slot_req *rq, unsigned *at)
+{
+	unsigned c = a->cursor, cls;
+	int found;
+
+	if (p->strict || !used)
+		return search_pass(p, c, base, rq, PICK_ANY, 0, at);
+	if (cursor_fits(p, base, c, rq)) {
+		*at = c;
+		return (int)(base + c);
+	}
+	cls = req_class(p, rq);
+	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_BIGGER, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
+	return found;
 }
 
 /* Record the mapping in its head slot (the first slot after the padding)
@@ -120,7 +270,7 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
 {
 	struct area *a = &p->areas[ai];
-	unsigned base = ai * p->area_slots, idx, checked;
+	unsigned base = ai * p->area_slots, idx;
 	int found = -1;
 
 	/* cheap unlocked look first: skip a full area without its lock
@@ -133,26 +283,11 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
 		goto out;
 
-	idx = a->cursor;
-	for (checked = 0; checked < p->area_slots;) {
-		unsigned s = base + idx;
-
-		if (!slot_acceptable(p, s, rq)) {
-			idx = wrap_index(p, idx + 1);
-			checked++;
-			continue;
-		}
-		if (run_fits(p, s, rq)) {
-			found = (int)s;
-			break;
-		}
-		idx = wrap_index(p, idx + rq->stride);
-		checked += rq->stride;
-	}
+	found = find_run(p, a, base, used, rq, &idx);
 	if (found < 0)
 		goto out;
 
-	mark_used(p, (unsigned)found, rq->nslots);
+	mark_used(p, (unsigned)found, rq);
 	record_mapping(p, (unsigned)found, rq);
 	add_locked(&a->live, 1);
 	if (rq->state == SLOT_MAPPED && p->kind == POOL_TRANSIENT) {
@@ -199,23 +334,24 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 				 size_t copied_back)
 {
 	struct area *a = &p->areas[ai];
-	unsigned end = first + n, count, i, used;
+	unsigned end = first + n, count, i, used, last = p->seg_slots - 1;
 
 	/* free slots after the run, up to the segment end */
-	count = (end < p->nslots && end % SEG_SLOTS) ? ld_relaxed(&p->free_run[end]) : 0;
+	count = (end < p->nslots && (end & last)) ? ld_relaxed(&p->free_run[end]) : 0;
 	for (i = end; i-- > first;) {
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 		st_relaxed(&p->slots[i].state, SLOT_FREE);
 	}
-	for (i = first; i-- > 0 && (i % SEG_SLOTS) != SEG_SLOTS - 1;) {
+	for (i = first; i-- > 0 && (i & last) != last;) {
 		if (!ld_relaxed(&p->free_run[i]))
 			break;
-		st_relaxed(&p->free_run[i], ++count);
+		st_relaxed(&p->free_run[i], (uint16_t)++count);
 	}
+	p->segs[first >> p->seg_shift].used -= (uint16_t)n;
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
 	_swiotlb_area_report_used(p, a, false);
-	if (!p->mem->cfg.strict_cursor)
+	if (!p->strict)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	add_locked(&a->live, (unsigned)-1);
 	if (p->kind == POOL_TRANSIENT)
@@ -238,4 +374,43 @@ void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size)
 		add_locked(&a->maps, (uint64_t)-1);
 		add_locked(&a->bytes_to_dev, (uint64_t)0 - size);
 	}
+}
+
+/* Longest run of free slots in area 'ai' of p (takes the area lock). */
+unsigned _swiotlb_area_largest_free_run(struct pool *p, unsigned ai)
+{
+	struct area *a = &p->areas[ai];
+	unsigned base = ai * p->area_slots, best = 0;
+
+	spin_lock(&a->lock);
+	for (unsigned i = 0; i < p->area_slots; i++) {
+		unsigned f = ld_relaxed(&p->free_run[base + i]);
+
+		if (f > best)
+			best = f;
+	}
+	spin_unlock(&a->lock);
+	return best;
+}
+
+/* Longest run of free slots in the shared pools: the "buffer is full"
+ * message (map.c), so a slow walk of every area is fine. */
+unsigned _swiotlb_mem_largest_free_run(struct swiotlb_mem *mem)
+{
+	struct pool_set *s;
+	unsigned best = 0;
+
+	rcu_enter();
+	/* pairs with the store-release in set_replace() (mem.c): see there */
+	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
+	for (unsigned j = 0; j < s->n; j++) {
+		for (unsigned i = 0; i < s->pools[j]->nareas; i++) {
+			unsigned f = _swiotlb_area_largest_free_run(s->pools[j], i);
+
+			if (f > best)
+				best = f;
+		}
+	}
+	rcu_exit();
+	return best;
 }

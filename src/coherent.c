@@ -24,7 +24,7 @@ SWIOTLB_API void *swiotlb_alloc(struct swiotlb_dev *dev, size_t size, swiotlb_ad
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size > SEG_SIZE || _swiotlb_map_req_init(dev, NULL, sz, PAGE_SZ - 1, &m.rq) < 0) {
+	if (size > dev->seg_size || _swiotlb_map_req_init(dev, NULL, sz, PAGE_SZ - 1, &m.rq) < 0) {
 		_swiotlb_dev_reject(dev, -E2BIG, "alloc: larger than the maximum mapping size", 0,
 				    size);
 		errno = E2BIG;

@@ -57,12 +57,26 @@ static int dev_check_reach(struct swiotlb_mem *mem, const struct swiotlb_dev *de
 	return ok || mem->cfg.dynamic ? 0 : -EINVAL;
 }
 
+/* The memory's segment less min_align_mask rounded up to a slot, and at
+ * most the device's segment boundary: a mapping never crosses it. */
+static size_t dev_max_mapping(const struct swiotlb_dev *dev)
+{
+	size_t align = align_up(dev->min_align_mask, SLOT_SIZE);
+	size_t run = dev->seg_size;
+
+	if (dev->seg_boundary_mask < run - 1)
+		run = (size_t)dev->seg_boundary_mask + 1;
+	return run > align ? run - align : 0;
+}
+
 static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *c)
 {
 	if (c->min_align_mask & (c->min_align_mask + 1))
 		return -EINVAL; /* must be 2^n - 1 */
+	/* the kernel's segment, whatever the memory's: would leave no room for
+	 * a mapping of a default memory, and struct slot's pad counts below it */
 	if (c->min_align_mask >= SEG_SIZE - SLOT_SIZE)
-		return -EINVAL; /* would leave no room for a mapping */
+		return -EINVAL;
 	if (c->seg_boundary_mask && (c->seg_boundary_mask & (c->seg_boundary_mask + 1)))
 		return -EINVAL;
 	if (c->seg_boundary_mask && c->seg_boundary_mask < SLOT_SIZE - 1)
@@ -70,6 +84,8 @@ static int dev_config(struct swiotlb_dev *dev, const struct swiotlb_dev_config *
 	dev->dma_mask = c->dma_mask ? c->dma_mask : UINT64_MAX;
 	dev->min_align_mask = c->min_align_mask;
 	dev->seg_boundary_mask = c->seg_boundary_mask ? c->seg_boundary_mask : UINT64_MAX;
+	dev->seg_size = dev->mem->cfg.seg_size;
+	dev->max_map = dev_max_mapping(dev);
 	dev->force_bounce = c->force_bounce;
 	dev->direct = c->direct;
 	dev->direct_ctx = c->direct_ctx;
@@ -184,11 +200,5 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
-	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
-	size_t run = SEG_SIZE;
-
-	/* a mapping never crosses the device's segment boundary */
-	if (dev && dev->seg_boundary_mask < SEG_SIZE - 1)
-		run = (size_t)dev->seg_boundary_mask + 1;
-	return run > align ? run - align : 0;
+	return dev ? dev->max_map : SEG_SIZE;
 }

@@ -51,6 +51,8 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned area, const struct slot_re
 void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size);
 void _swiotlb_area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
 				 size_t copied_back);
+unsigned _swiotlb_area_largest_free_run(struct pool *p, unsigned ai);
+unsigned _swiotlb_mem_largest_free_run(struct swiotlb_mem *mem);
 
 /* ---- pool.c: a pool's memory, metadata, retirement ---- */
 static inline unsigned pool_area_of(const struct pool *p, unsigned slot)

@@ -23,7 +23,7 @@
 /*
  * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
- * segment.
+ * segment (of the memory's segment size).
  */
 int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
 			  struct slot_req *rq)
@@ -31,9 +31,9 @@ int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size
 	size_t min_align = dev->min_align_mask;
 	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
 	size_t alloc_size = align_up(size + offset, alloc_align_mask + 1);
-	size_t align = alloc_align_mask, iotlb;
+	size_t align = alloc_align_mask, iotlb, seg = dev->seg_size;
 
-	if (size > SEG_SIZE || alloc_size > SEG_SIZE)
+	if (size > seg || alloc_size > seg)
 		return -E2BIG;
 	if (!align && !min_align && alloc_size >= PAGE_SZ)
 		align = PAGE_SZ - 1; /* page-aligned runs for page-sized maps */
@@ -229,15 +229,19 @@ static int map_retry(void *arg)
 	return _swiotlb_map_bounce(m);
 }
 
+/* The kernel's message, with the longest run of free slots of the
+ * shared pools (the largest mapping that could still be placed, less its
+ * alignment), computed under each area lock on this failure path only. */
 static void log_full(struct swiotlb_dev *dev, size_t size)
 {
 	struct swiotlb_mem *mem = dev->mem;
 
-	_swiotlb_log(
-		mem, SWIOTLB_LOG_ERR,
-		"%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu (slots)",
-		dev_label(dev), size, (unsigned long long)ld_relaxed(&mem->stats.total_slots),
-		(unsigned long long)_swiotlb_stats_used_slots(mem));
+	_swiotlb_log(mem, SWIOTLB_LOG_ERR,
+		     "%s: swiotlb buffer is full (sz: %zu bytes), total %llu (slots), used %llu "
+		     "(slots), largest free run %u (slots)",
+		     dev_label(dev), size, (unsigned long long)ld_relaxed(&mem->stats.total_slots),
+		     (unsigned long long)_swiotlb_stats_used_slots(mem),
+		     _swiotlb_mem_largest_free_run(mem));
 }
 
 int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned attrs)
@@ -261,7 +265,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 	m.dev = dev;
 	if (!out || !cpu || !size || !dir_valid(dir) || (attrs & ~KNOWN_ATTRS) ||
 	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
-	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
+	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= dev->seg_size)
 		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
 	if (_swiotlb_dev_direct(dev, cpu, size, out)) {
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);

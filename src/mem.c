@@ -157,14 +157,23 @@ static int config_check(const struct swiotlb_mem_config *c)
 		return config_refuse(c, "max_size is smaller than the initial pool");
 	if (c->dynamic && c->grow_size > MAX_CONFIG_GROW_SIZE)
 		return config_refuse(c, "grow_size is larger than 1 TiB");
+	if (c->segment_slots &&
+	    ((c->segment_slots & (c->segment_slots - 1)) || c->segment_slots < SEG_SLOTS ||
+	     c->segment_slots > SWIOTLB_SEGMENT_SLOTS_MAX))
+		return config_refuse(c, "segment_slots must be 0 or a power of two from 128 to "
+					"SWIOTLB_SEGMENT_SLOTS_MAX (4096)");
 	return 0;
 }
 
-static size_t default_grow_size(size_t initial)
+/* The kernel's growth size (the initial size clamped to 1..4 MiB), but at
+ * least one segment: a grown pool must hold the largest mapping. */
+static size_t default_grow_size(size_t initial, size_t seg_size)
 {
-	if (initial < MIN_GROW_SIZE)
-		return MIN_GROW_SIZE;
-	return initial > MAX_GROW_SIZE ? MAX_GROW_SIZE : initial;
+	size_t g = initial < MIN_GROW_SIZE   ? MIN_GROW_SIZE
+		   : initial > MAX_GROW_SIZE ? MAX_GROW_SIZE
+					     : initial;
+
+	return g > seg_size ? g : seg_size;
 }
 
 static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_config *c, size_t size)
@@ -186,8 +195,10 @@ static void mem_set_config(struct swiotlb_mem *mem, const struct swiotlb_mem_con
 	mem->cfg.pool_added = c->pool_added;
 	mem->cfg.pool_removed = c->pool_removed;
 	mem->cfg.hook_ctx = c->hook_ctx;
-	mem->cfg.grow_size = c->grow_size ? align_up(c->grow_size, SEG_SIZE)
-					  : default_grow_size(size);
+	mem->cfg.seg_slots = c->segment_slots ? c->segment_slots : SEG_SLOTS;
+	mem->cfg.seg_size = (size_t)mem->cfg.seg_slots << SLOT_SHIFT;
+	mem->cfg.grow_size = c->grow_size ? align_up(c->grow_size, mem->cfg.seg_size)
+					  : default_grow_size(size, mem->cfg.seg_size);
 	mem->resize.next_grow_size = mem->cfg.grow_size;
 	mem->cfg.shrink_delay_ms = c->shrink_delay_ms;
 	mem->cfg.wait_timeout_ms = c->wait_timeout_ms ? c->wait_timeout_ms

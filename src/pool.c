@@ -10,14 +10,14 @@
 
 /*
  * Number of areas for a pool of nslots: the largest power of two <= wanted
- * such that every area holds a whole number of 128-slot segments.  Pools
- * smaller than two segments have one area.
+ * such that every area holds a whole number of segments of seg_slots.
+ * Pools smaller than two segments have one area.
  */
-static unsigned areas_for(size_t nslots, unsigned wanted)
+static unsigned areas_for(size_t nslots, unsigned wanted, unsigned seg_slots)
 {
 	unsigned n = 1;
 
-	while (n * 2 <= wanted && nslots % ((size_t)n * 2 * SEG_SLOTS) == 0)
+	while (n * 2 <= wanted && nslots % ((size_t)n * 2 * seg_slots) == 0)
 		n *= 2;
 	return n;
 }
@@ -25,12 +25,18 @@ static unsigned areas_for(size_t nslots, unsigned wanted)
 static void slots_init(struct pool *p)
 {
 	for (unsigned i = 0; i < p->nslots; i++) {
-		unsigned to_seg_end = SEG_SLOTS - (i % SEG_SLOTS);
+		unsigned to_seg_end = p->seg_slots - (i & (p->seg_slots - 1));
 		unsigned to_pool_end = p->nslots - i;
 
 		atomic_init(&p->free_run[i], to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
 		atomic_init(&p->slots[i].state, SLOT_FREE);
 	}
+}
+
+/* Segments of a pool, the last one maybe partial. */
+static inline size_t pool_nsegs(const struct pool *p)
+{
+	return ((size_t)p->nslots + p->seg_slots - 1) >> p->seg_shift;
 }
 
 static int areas_init(struct pool *p)
@@ -144,6 +150,7 @@ static void pool_free_meta(struct pool *p)
 {
 	free(p->slots);
 	free(p->free_run);
+	free(p->segs);
 	free(p->areas);
 	free(p);
 }
@@ -175,12 +182,17 @@ struct pool *_swiotlb_pool_create(struct swiotlb_mem *mem, size_t bytes, unsigne
 	p->mem = mem;
 	p->kind = kind;
 	p->nslots = (unsigned)nslots;
-	p->nareas = areas_for(nslots, nareas ? nareas : 1);
+	p->seg_slots = mem->cfg.seg_slots;
+	p->seg_shift = (unsigned)__builtin_ctz(p->seg_slots);
+	p->strict = mem->cfg.strict_cursor;
+	p->large_run = p->seg_slots / 2; /* see req_class() in area.c */
+	p->nareas = areas_for(nslots, nareas ? nareas : 1, p->seg_slots);
 	p->area_slots = p->nslots / p->nareas;
 	p->alloc_len = align_up(nslots << SLOT_SHIFT, PAGE_SZ);
 	p->slots = calloc(nslots, sizeof(*p->slots));
 	p->free_run = calloc(nslots, sizeof(*p->free_run));
-	if (!p->slots || !p->free_run || areas_init(p) < 0)
+	p->segs = calloc(pool_nsegs(p), sizeof(*p->segs));
+	if (!p->slots || !p->free_run || !p->segs || areas_init(p) < 0)
 		goto fail;
 	if (!pool_bytes_reserve(mem, p->alloc_len)) {
 		*err = -ENOSPC;

@@ -7,7 +7,8 @@
  * calls _swiotlb_resize_request_grow(), which wakes the thread unless a
  * growth is already in flight; the map never waits for it.  The thread
  * allocates a pool of next_grow_size (halved on provider failure, down to
- * one segment), adds it to the set and wakes MAY_BLOCK waiters.
+ * one segment of the memory's segment size: a grown pool holds the largest
+ * mapping), adds it to the set and wakes MAY_BLOCK waiters.
  *
  * Shrinking: every shrink period the thread looks at each grown pool.  A
  * pool that had no slot in use and no new allocation across polls spanning
@@ -34,10 +35,10 @@
 /* Grow by one pool.  Returns true when a pool was added. */
 static bool grow_once(struct swiotlb_mem *mem)
 {
-	size_t size = mem->resize.next_grow_size;
+	size_t size = mem->resize.next_grow_size, seg = mem->cfg.seg_size;
 
 	for (;;) {
-		size_t allowed = _swiotlb_pool_bytes_allowed(mem, size) & ~(SEG_SIZE - 1);
+		size_t allowed = _swiotlb_pool_bytes_allowed(mem, size) & ~(seg - 1);
 		struct pool *p;
 		int err;
 
@@ -55,8 +56,9 @@ static bool grow_once(struct swiotlb_mem *mem)
 			return false; /* max_size or max_pools: nothing to do */
 		/* the provider failed or the pool_added hook refused */
 		stat_add(&mem->stats.growth_failures, 1);
-		if (size <= SEG_SIZE)
+		if (size <= seg)
 			return false;
+		/* never below one segment: 'allowed' is masked to segments */
 		size /= 2;
 		mem->resize.next_grow_size = size; /* like the kernel: stay smaller */
 	}

@@ -51,8 +51,10 @@
 
 #define SLOT_SHIFT SWIOTLB_SLOT_SHIFT
 #define SLOT_SIZE ((size_t)SWIOTLB_SLOT_SIZE)
-/* Model-check builds shrink the segment (and so every pool) to a few
- * slots: GenMC's start-up grows with the square of static memory. */
+/* The kernel's segment: the default of swiotlb_mem_config.segment_slots.
+ * A memory's own segment is mem->cfg.seg_slots (pool->seg_slots). */
+/* Model-check builds shrink the default segment (and so every pool) to a
+ * few slots: GenMC's start-up grows with the square of static memory. */
 #if defined(SWIOTLB_MODEL_CHECK) && defined(SWIOTLB_MODEL_SEG_SLOTS)
 #define SEG_SLOTS SWIOTLB_MODEL_SEG_SLOTS
 #else
@@ -130,9 +132,10 @@ enum slot_state {
 
 /*
  * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
- * its segment; 0 = in use) is kept apart, in pool->free_run, one byte per
- * slot: the search and the release walk it slot by slot (up to a whole
- * segment backwards), and 128 bytes are two cache lines where 128 slot
+ * its segment; 0 = in use) is kept apart, in pool->free_run, 16 bits per
+ * slot (a segment has up to SWIOTLB_SEGMENT_SLOTS_MAX slots): the search
+ * and the release walk it slot by slot (up to a whole segment backwards),
+ * and a 128-slot segment's counts are four cache lines where its slot
  * records would be 64.
  *
  * All fields change under the area lock (state also by the unmap claim);
@@ -183,6 +186,12 @@ struct area {
 	_Atomic uint64_t bytes_from_dev; /* copied back by their unmaps */
 } __attribute__((aligned(CACHELINE)));
 
+/* What the default placement knows of a segment (area.c, "Placement"). */
+struct seg {
+	uint16_t used; /* slots in use, padding included */
+	uint16_t cls;  /* size class of the run that took it when empty */
+};
+
 enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTRA = 3 };
 
 /*
@@ -191,10 +200,13 @@ enum pool_kind { POOL_INITIAL = 0, POOL_GROWN = 1, POOL_TRANSIENT = 2, POOL_EXTR
  *
  * Invariants:
  *   end == start + nslots * SLOT_SIZE;  nslots == nareas * area_slots;
- *   nareas is a power of two and area_slots a multiple of SEG_SLOTS
- *   when nareas > 1;
+ *   seg_slots == 1 << seg_shift == mem->cfg.seg_slots;
+ *   nareas is a power of two and area_slots a multiple of seg_slots
+ *   when nareas > 1 (a segment never straddles two areas);
  *   free_run[s] == 0 for a used slot, else the free slots from s to the
  *   end of s's segment (or of the pool);
+ *   segs[g].used == used slots (padding included) of segment g, i.e. of
+ *   slots [g * seg_slots, (g + 1) * seg_slots) (area lock);
  *   retired => no area_find_slots() succeeds any more.
  */
 struct pool {
@@ -205,15 +217,20 @@ struct pool {
 	unsigned nslots;                 /* slots in the pool */
 	unsigned nareas;                 /* areas (a power of two) */
 	unsigned area_slots;             /* slots per area */
+	unsigned seg_slots;              /* slots per segment (a power of two) */
+	unsigned seg_shift;              /* log2(seg_slots) */
+	bool strict;                     /* mem->cfg.strict_cursor (read on every map) */
+	unsigned large_run;              /* longer runs share one class (area.c) */
 	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
 	_Atomic bool retired;            /* set under all area locks: no new allocs */
 	bool announced;                  /* the pool_added hook accepted it */
 
-	struct swiotlb_mem *mem;   /* the memory it belongs to */
-	size_t alloc_len;          /* bytes obtained from the provider */
-	struct slot *slots;        /* nslots records */
-	_Atomic uint8_t *free_run; /* nslots bytes; see struct slot */
-	struct area *areas;        /* nareas areas */
+	struct swiotlb_mem *mem;    /* the memory it belongs to */
+	size_t alloc_len;           /* bytes obtained from the provider */
+	struct slot *slots;         /* nslots records */
+	_Atomic uint16_t *free_run; /* nslots counts; see struct slot */
+	struct seg *segs;           /* per segment (area lock) */
+	struct area *areas;         /* nareas areas */
 
 	/* shrinker bookkeeping (resize thread only) */
 	uint64_t idle_allocs;   /* sum of areas' allocs at the last poll */
@@ -312,6 +329,8 @@ struct mem_config {
 	size_t grow_size;                     /* bytes of a grown pool (segment multiple) */
 	unsigned shrink_delay_ms;             /* idle time before a shrink; 0 never */
 	unsigned wait_timeout_ms;             /* default MAY_BLOCK deadline */
+	unsigned seg_slots;                   /* slots per segment (power of two) */
+	size_t seg_size;                      /* seg_slots * SLOT_SIZE */
 };
 
 /* The resize thread: grows on request, shrinks idle grown pools. */
@@ -447,8 +466,10 @@ struct swiotlb_dev {
 	struct swiotlb_dev_head head;
 	struct swiotlb_mem *mem;    /* the memory it is attached to */
 	uint64_t dma_mask;          /* all ones when the config said 0 */
-	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE */
+	uint32_t min_align_mask;    /* 2^n - 1, below SEG_SIZE - SLOT_SIZE (256 KiB's) */
 	uint64_t seg_boundary_mask; /* all ones = no boundary */
+	size_t seg_size;            /* mem->cfg.seg_size (read on every map) */
+	size_t max_map;             /* swiotlb_max_mapping_size(), fixed at create */
 	bool force_bounce;          /* never map directly */
 	swiotlb_direct_fn direct;   /* NULL: identity below dma_mask */
 	void *direct_ctx;           /* passed to direct */
