@@ -342,8 +342,6 @@ struct swiotlb_mem_config {
 	swiotlb_pool_added_fn pool_added;     /* NULL = none; see above */
 	swiotlb_pool_removed_fn pool_removed; /* NULL = none */
 	void *hook_ctx;                       /* passed to both hooks */
-
-	/* Since 0.3. */
 	/* slots per segment, the longest run one mapping or coherent allocation
 	 * may take: 0 = 128 (256 KiB, the kernel's value and placement), else a
 	 * power of two from 128 to SWIOTLB_SEGMENT_SLOTS_MAX (8 MiB); anything

@@ -21,11 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Segment sizes (slots) the advisor sizes for.  The library has one
- * today (the kernel's 128); when swiotlb_mem_config gains a segment size,
- * add the sizes here and set the field in mem_config_for(). */
-static const unsigned seg_sizes[] = { SWIOTLB_SEGMENT_SLOTS };
-#define NSEG (sizeof(seg_sizes) / sizeof(seg_sizes[0]))
 
 #define SRC_ALIGN (64u << 10) /* covers min_align_mask up to 0xffff */
 #define LINEAR_TRIES 8        /* sizes tried one step apart before bisecting */
@@ -77,9 +72,8 @@ static void mem_config_for(struct swiotlb_mem_config *mc, const struct cap *c,
 {
 	*mc = (struct swiotlb_mem_config){ .size = cfg->size, .nareas = c->o->areas,
 					   .strict_cursor = cfg->strict, .log = quiet_log,
-					   .dynamic = cfg->dynamic, .max_size = cfg->max_size };
-	/* cfg->seg_slots is SWIOTLB_SEGMENT_SLOTS until the config has a
-	 * segment size (see seg_sizes). */
+					   .dynamic = cfg->dynamic, .max_size = cfg->max_size,
+					   .segment_slots = cfg->seg_slots };
 }
 
 static int cap_open(struct cap *c, const struct cap_cfg *cfg)
@@ -422,11 +416,11 @@ static int coco_run(struct cap *c, struct coco_size *cc)
 
 static int sizing_all(struct cap *c, struct sizing *s)
 {
-	for (size_t i = 0; i < NSEG; i++) {
+	for (unsigned i = 0; i < c->o->nseg; i++) {
 		for (int strict = 1; strict >= 0; strict--) {
 			struct static_size *r = &s->st[s->nstatic++];
 
-			*r = (struct static_size){ .seg_slots = seg_sizes[i], .strict = strict };
+			*r = (struct static_size){ .seg_slots = c->o->seg_slots[i], .strict = strict };
 			if (static_search(c, &s->load, r))
 				return -1;
 		}

@@ -38,6 +38,9 @@ enum {
 
 extern const char *prog;
 
+/* segment sizes the advisor can size for in one run */
+#define MAX_SEG_SIZES 4
+
 struct opts {
 	const char *trace;
 	size_t pool_size;
@@ -56,6 +59,8 @@ struct opts {
 	size_t max_size;       /* dynamic sizing: cap, 0 = none */
 	uint64_t ram;          /* CoCo default for this RAM size; 0 = not asked */
 	size_t search_max;     /* largest static pool the search tries */
+	unsigned seg_slots[MAX_SEG_SIZES]; /* segment sizes the advisor sizes for */
+	unsigned nseg;
 };
 
 enum op { OP_MAP, OP_UNMAP, OP_SYNC_CPU, OP_SYNC_DEV, OP_MAP_FAILED, OP_BOUNCED };
@@ -137,7 +142,6 @@ struct coco_size {
 	uint64_t failed_maps;
 };
 
-#define MAX_SEG_SIZES 4
 struct sizing {
 	unsigned areas;
 	struct load load;

@@ -82,6 +82,9 @@ static void usage(FILE *f)
 "                      RAM (6%% clamped to 64M..1G, power of two) and say\n"
 "                      whether it serves the trace\n"
 "      --search-max B  largest static pool the search tries (default 4G)\n"
+"      --segment-slots N[,N...]  segment sizes (slots, powers of two from 128\n"
+"                      to 4096) to size static pools for (default 128, the\n"
+"                      kernel's; a larger segment allows larger mappings)\n"
 "      --no-sizing     skip the advisor (check replay only)\n"
 "\n"
 "Output:\n"
@@ -130,7 +133,7 @@ static uint64_t parse_num(const char *opt, const char *s)
 
 enum { OPT_POOL = 256, OPT_AREAS, OPT_LIMIT, OPT_PIN, OPT_NOPIN, OPT_JSON,
        OPT_BASE, OPT_MINALIGN, OPT_HOT, OPT_SKIP, OPT_NOCHECK, OPT_NOSIZING,
-       OPT_START, OPT_MAXSIZE, OPT_RAM, OPT_SEARCHMAX };
+       OPT_START, OPT_MAXSIZE, OPT_RAM, OPT_SEARCHMAX, OPT_SEGS };
 
 static const struct option longopts[] = {
 	{ "pool-size", required_argument, NULL, OPT_POOL },
@@ -149,10 +152,34 @@ static const struct option longopts[] = {
 	{ "max-size", required_argument, NULL, OPT_MAXSIZE },
 	{ "ram", required_argument, NULL, OPT_RAM },
 	{ "search-max", required_argument, NULL, OPT_SEARCHMAX },
+	{ "segment-slots", required_argument, NULL, OPT_SEGS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --segment-slots: a comma-separated list of powers of two, 128..4096. */
+static void parse_segs(struct opts *o, const char *s)
+{
+	char buf[128], *save = NULL, *tok;
+
+	if (strlen(s) >= sizeof(buf))
+		bad_usage("--segment-slots: list too long '%s'", s);
+	strcpy(buf, s);
+	o->nseg = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v = parse_num("--segment-slots", tok);
+
+		if (v < SWIOTLB_SEGMENT_SLOTS || v > SWIOTLB_SEGMENT_SLOTS_MAX || (v & (v - 1)))
+			bad_usage("--segment-slots: a power of two from %u to %u, got '%s'",
+				  SWIOTLB_SEGMENT_SLOTS, SWIOTLB_SEGMENT_SLOTS_MAX, tok);
+		if (o->nseg == MAX_SEG_SIZES)
+			bad_usage("--segment-slots: at most %d sizes", MAX_SEG_SIZES);
+		o->seg_slots[o->nseg++] = (unsigned)v;
+	}
+	if (!o->nseg)
+		bad_usage("--segment-slots: no size in '%s'", s);
+}
 
 static unsigned parse_areas(const char *s)
 {
@@ -191,6 +218,7 @@ static void parse_one(int c, struct opts *o, char **argv)
 	case OPT_MAXSIZE: o->max_size = parse_num("--max-size", optarg); break;
 	case OPT_RAM: o->ram = parse_num("--ram", optarg); break;
 	case OPT_SEARCHMAX: o->search_max = parse_num("--search-max", optarg); break;
+	case OPT_SEGS: parse_segs(o, optarg); break;
 	case 'q': o->quiet = true; break;
 	case 'h': usage(stdout); exit(EXIT_OK);
 	case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]);
@@ -227,7 +255,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .pool_size = 64u << 20, .areas = 2, .pin = -1,
 			    .pool_base = 0x7bddd000, .min_align = 0xfff,
-			    .start_size = 1u << 20, .search_max = (size_t)4 << 30 };
+			    .start_size = 1u << 20, .search_max = (size_t)4 << 30,
+			    .seg_slots = { SWIOTLB_SEGMENT_SLOTS }, .nseg = 1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1)
 		parse_one(c, o, argv);

@@ -45,6 +45,10 @@ add_test(NAME sizing_traceA_big_pool
   COMMAND swiotlb-replay --skip-missing --quiet --no-pin --no-sizing --pool-size 8M
           ${SWIOTLB_TRACE_A})
 set_tests_properties(sizing_traceA_big_pool PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+expect_test(replay_bad_segments RC=2 "REGEX=--segment-slots: a power of two from 128 to 4096"
+  -- ${REPLAY} --segment-slots 128,100 x.csv)
+expect_test(sizing_mini_two_segments "REGEX=128-slot segments" "REGEX=1024-slot segments"
+  -- ${REPLAY} --no-pin --no-check --segment-slots 128,1024 ${TOOLS_DATA}/mini.csv)
 expect_test(sizing_traceA_shortfall RC=3 SKIP_IF_MISSING=${SWIOTLB_TRACE_A}
   "REGEX=CAPACITY SHORTFALL" -- ${REPLAY} --no-pin --no-sizing --pool-size 1M ${SWIOTLB_TRACE_A})
 if(Python3_Interpreter_FOUND)
