@@ -123,6 +123,7 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		return NULL;
 	}
 	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
+	_swiotlb_devcount_init(dev);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs++;
 	pthread_mutex_unlock(&mem->lock);
@@ -131,8 +132,11 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 
 int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev)
 {
-	int64_t live = 0;
+	struct dev_tcount_sum tc;
+	int64_t live;
 
+	_swiotlb_devcount_sum(dev, &tc);
+	live = (int64_t)(tc.maps - tc.unmaps);
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 
@@ -157,6 +161,7 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 			     dev->name[0] ? dev->name : "?", (long long)live);
 		return -EBUSY;
 	}
+	_swiotlb_devcount_fini(dev);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs--;
 	pthread_mutex_unlock(&mem->lock);

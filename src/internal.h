@@ -171,6 +171,47 @@ bool _swiotlb_dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_
 int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
 			size_t size);
 
+/* ---- devcount.c: per-thread bounce counters of a device ---- */
+void _swiotlb_devcount_init(struct swiotlb_dev *dev);
+void _swiotlb_devcount_fini(struct swiotlb_dev *dev);
+struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev);
+void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s);
+
+/*
+ * Count a bounce map (n = 1, bytes copied in) or take it back (n = -1) in
+ * the calling thread's block c (from _swiotlb_devcount_get(), which the
+ * caller calls before rcu_enter() and any lock: its first call per thread
+ * takes tc_lock, which fork's prepare handler holds while it waits for
+ * RCU readers and area locks), else (c NULL) in the CPU's shard.
+ */
+static inline void devcount_map(struct swiotlb_dev *dev, struct dev_tcount *c, int n,
+				uint64_t bytes)
+{
+	if (likely(c)) {
+		add_locked(&c->maps, (uint64_t)(int64_t)n);
+		add_locked(&c->bytes_to_dev, n > 0 ? bytes : (uint64_t)0 - bytes);
+	} else {
+		struct dev_shard *sh = dev_shard(dev, current_cpu());
+
+		stat_add(&sh->maps, (uint64_t)(int64_t)n);
+		stat_add(&sh->bytes_to_dev, n > 0 ? bytes : (uint64_t)0 - bytes);
+	}
+}
+
+/* Count a bounce unmap that copied 'bytes' back. */
+static inline void devcount_unmap(struct swiotlb_dev *dev, struct dev_tcount *c, uint64_t bytes)
+{
+	if (likely(c)) {
+		add_locked(&c->unmaps, 1);
+		add_locked(&c->bytes_from_dev, bytes);
+	} else {
+		struct dev_shard *sh = dev_shard(dev, current_cpu());
+
+		stat_add(&sh->unmaps, 1);
+		stat_add(&sh->bytes_from_dev, bytes);
+	}
+}
+
 /* ---- map.c: streaming maps ---- */
 int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
 			  struct slot_req *rq);

@@ -106,19 +106,18 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 
 /* Copy the caller's buffer into the claimed run (or zero a coherent
  * allocation) and count it in the device's shard. */
-static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsigned first,
-				  const struct slot_req *rq, unsigned cpu)
+static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+				  unsigned first, const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
-	struct dev_shard *sh = dev_shard(dev, cpu);
 
 	if (rq->orig) {
-		stat_add(&sh->maps, 1);
-		stat_add(&sh->bytes_to_dev, rq->size);
+		/* counted before the copy: nothing waits for its stores */
+		devcount_map(dev, tc, 1, rq->size);
 		memcpy(bounce, rq->orig, rq->size);
 	} else {
-		stat_add(&sh->allocs, 1);
+		stat_add(&dev_shard(dev, cpu)->allocs, 1);
 		stat_add(&dev->mem->stats.coherent, 1);
 		memset(bounce, 0, align_up(rq->size, PAGE_SZ));
 	}
@@ -126,15 +125,13 @@ static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsig
 }
 
 /* Take back map_copy_in()'s counts: the map did not happen after all. */
-static void map_uncount(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu)
+static void map_uncount(struct swiotlb_dev *dev, struct dev_tcount *tc, const struct slot_req *rq,
+			unsigned cpu)
 {
-	struct dev_shard *sh = dev_shard(dev, cpu);
-
 	if (rq->orig) {
-		sub_relaxed(&sh->maps, 1);
-		sub_relaxed(&sh->bytes_to_dev, rq->size);
+		devcount_map(dev, tc, -1, rq->size);
 	} else {
-		sub_relaxed(&sh->allocs, 1);
+		sub_relaxed(&dev_shard(dev, cpu)->allocs, 1);
 		sub_relaxed(&dev->mem->stats.coherent, 1);
 	}
 }
@@ -173,7 +170,7 @@ static bool dev_reaches_grown(const struct swiotlb_dev *dev)
  * pool_added hook may block), then published, then the flag and fence
  * (the order of the add shape, docs/ORDERING.md).
  */
-static int map_transient(struct map_ctx *m, unsigned cpu)
+static int map_transient(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 {
 	struct swiotlb_dev *dev = m->dev;
 	struct pool *p;
@@ -182,10 +179,10 @@ static int map_transient(struct map_ctx *m, unsigned cpu)
 	p = _swiotlb_transient_create(dev, &m->rq, &first);
 	if (!p)
 		return -ENOSPC;
-	m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+	m->addr = map_copy_in(dev, tc, p, (unsigned)first, &m->rq, cpu);
 	m->cpu = p->cpu + (m->addr - p->start);
 	if (_swiotlb_transient_publish(dev, p) < 0) {
-		map_uncount(dev, &m->rq, cpu);
+		map_uncount(dev, tc, &m->rq, cpu);
 		return -ENOSPC;
 	}
 	map_publish_flag(dev);
@@ -199,13 +196,15 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
+	/* before rcu_enter(): see devcount_map() */
+	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
 	struct pool *p;
 	int first;
 
 	rcu_enter();
 	first = pools_find_slots(dev, &m->rq, cpu, &p);
 	if (first >= 0) {
-		m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+		m->addr = map_copy_in(dev, tc, p, (unsigned)first, &m->rq, cpu);
 		m->cpu = p->cpu + (m->addr - p->start);
 		map_publish_flag(dev);
 	}
@@ -216,7 +215,7 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 		return -ENOSPC;
 	if (dev_reaches_grown(dev))
 		_swiotlb_resize_request_grow(dev->mem);
-	return map_transient(m, cpu);
+	return map_transient(m, tc, cpu);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool

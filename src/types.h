@@ -404,11 +404,17 @@ struct mem_counters {
  *   struct swiotlb_dev_stats| summed from
  *   ------------------------+----------------------------------------------
  *   maps, direct_maps,      | sum over the device's shards of the shard
- *   unmaps                  | counter of the same name
- *   bytes_to_device         | sum of shards' bytes_to_dev (maps and syncs)
- *   bytes_from_device       | sum of shards' bytes_from_dev (unmaps, syncs)
- *   mappings                | sum of shards' maps + allocs - unmaps - frees
+ *   unmaps                  | counter of the same name, + for maps and
+ *                           | unmaps the per-thread blocks (devcount.c)
+ *   bytes_to_device         | sum of shards' bytes_to_dev (syncs, undo)
+ *                           | + blocks' bytes_to_dev (maps)
+ *   bytes_from_device       | sum of shards' bytes_from_dev (syncs)
+ *                           | + blocks' bytes_from_dev (unmaps)
+ *   mappings                | shards' maps + allocs - unmaps - frees
+ *                           | + blocks' maps - unmaps
  *                           | (_swiotlb_dev_live(), clamped at 0)
+ *   (blocks: every live thread's dev_tcount of the device, plus tc_gone,
+ *   the blocks of threads that exited)
  *   failed_maps,            | the device's counters of the same name
  *   largest_failed, errors  |
  *   transient_pools         | swiotlb_dev.transient_live
@@ -445,6 +451,11 @@ struct swiotlb_dev {
 
 	unsigned nshards;                /* == mem->cfg.nareas (a power of two) */
 	struct dev_shard *shards;        /* per-CPU counters, see stats.c */
+	uint64_t id;                     /* unique, never reused (devcount.c) */
+	struct cds_list_head tc_list;    /* threads' dev_tcount blocks (tc_lock) */
+	struct dev_tcount_sum_atomic {   /* blocks folded by exited threads */
+		_Atomic uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
+	} tc_gone;
 	_Atomic uint64_t failed_maps;    /* maps/allocs that failed (not EINVAL) */
 	_Atomic uint64_t largest_failed; /* largest size of those */
 	_Atomic uint64_t errors;         /* calls rejected with -EINVAL */
@@ -465,6 +476,24 @@ struct dev_shard {
 	_Atomic uint64_t bytes_from_dev; /* copied back: unmaps, syncs for CPU */
 	_Atomic uint64_t allocs, frees;  /* coherent */
 } __attribute__((aligned(CACHELINE)));
+
+/* One thread's bounce map/unmap counts for one device (devcount.c).  The
+ * counters are written only by the owner thread (relaxed load + store, no
+ * locked instruction) and read by anyone with relaxed loads. */
+struct dev_tcount {
+	_Atomic uint64_t maps;           /* bounce maps */
+	_Atomic uint64_t unmaps;         /* bounce unmaps */
+	_Atomic uint64_t bytes_to_dev;   /* copied in by those maps */
+	_Atomic uint64_t bytes_from_dev; /* copied back by those unmaps */
+	/* the device; NULL once it was destroyed (under tc_lock) */
+	_Atomic(struct swiotlb_dev *) dev;
+	struct cds_list_head dev_node;  /* on dev->tc_list (tc_lock) */
+	struct dev_tcount *thread_next; /* owner thread's list */
+};
+
+struct dev_tcount_sum {
+	uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
+};
 
 /* A slot request: what area_find_slots() needs to place a mapping and
  * what it records in the head slot (under the area lock). */

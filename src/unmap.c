@@ -110,13 +110,12 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
  * critical section).  ATTR_UNDO_MAP (a failed scatter-gather map) also
  * takes back the map's statistics.
  */
-static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
-			enum swiotlb_dir dir, unsigned attrs)
+static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
 	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
 	bool copy = dir != SWIOTLB_TO_DEVICE &&
 		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
-	struct dev_shard *sh;
 	struct area *a;
 	unsigned waiters;
 
@@ -141,15 +140,10 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 	waiters = _swiotlb_mapping_release_locked(dev, p, (unsigned)h, copy ? size : 0);
 	spin_unlock(&a->lock);
 	_swiotlb_mapping_release_after(dev, p, waiters);
-	sh = dev_shard(dev, current_cpu());
-	if (attrs & ATTR_UNDO_MAP) { /* as if the map never happened */
-		sub_relaxed(&sh->maps, 1);
-		sub_relaxed(&sh->bytes_to_dev, size);
-		return 0;
-	}
-	stat_add(&sh->unmaps, 1);
-	if (copy)
-		stat_add(&sh->bytes_from_dev, size);
+	if (attrs & ATTR_UNDO_MAP) /* as if the map never happened */
+		devcount_map(dev, tc, -1, size);
+	else
+		devcount_unmap(dev, tc, copy ? size : 0);
 	return 0;
 bad:
 	return _swiotlb_dev_reject(dev, -EINVAL,
@@ -180,10 +174,13 @@ void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t si
 	struct pool *p = NULL;
 
 	if (dev_may_have_bounced(dev)) {
+		/* before rcu_enter(): see devcount_map() */
+		struct dev_tcount *tc = _swiotlb_devcount_get(dev);
+
 		rcu_enter();
 		p = _swiotlb_lookup_dev_pool(dev, addr);
 		if (p)
-			unmap_bounce(dev, p, addr, size, dir, ATTR_UNDO_MAP);
+			unmap_bounce(dev, tc, p, addr, size, dir, ATTR_UNDO_MAP);
 		rcu_exit();
 	}
 	if (!p) /* a direct entry: only its count */
@@ -193,6 +190,7 @@ void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t si
 SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
 			      enum swiotlb_dir dir, unsigned attrs)
 {
+	struct dev_tcount *tc;
 	struct pool *p;
 	int rc = 0;
 
@@ -202,10 +200,11 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 		return _swiotlb_dev_reject(dev, -EINVAL, "unmap: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
 		return not_a_mapping(dev, true, addr, size); /* a direct address? */
+	tc = _swiotlb_devcount_get(dev); /* before rcu_enter(): see devcount_map() */
 	rcu_enter();
 	p = _swiotlb_lookup_dev_pool(dev, addr);
 	if (p)
-		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
+		rc = unmap_bounce(dev, tc, p, addr, size, dir, attrs);
 	rcu_exit();
 	if (!p)
 		return not_a_mapping(dev, true, addr, size);
