@@ -189,11 +189,5 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
-	size_t align = dev ? align_up(dev->min_align_mask, SLOT_SIZE) : 0;
-	size_t run = SEG_SIZE;
-
-	/* a mapping never crosses the device's segment boundary */
-	if (dev && dev->seg_boundary_mask < SEG_SIZE - 1)
-		run = (size_t)dev->seg_boundary_mask + 1;
-	return run > align ? run - align : 0;
+	return dev ? dev_max_mapping_size(dev) : SEG_SIZE;
 }

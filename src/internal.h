@@ -51,7 +51,13 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned area, unsigned first, 
 /* ---- pool.c: a pool's memory, metadata, retirement ---- */
 static inline unsigned pool_area_of(const struct pool *p, unsigned slot)
 {
-	return slot / p->area_slots;
+	unsigned n = p->area_slots;
+
+	/* a shift when area_slots is a power of two (the usual case): a
+	 * 32-bit div costs 20-30 cycles on every unmap */
+	if (likely(!(n & (n - 1))))
+		return slot >> __builtin_ctz(n);
+	return slot / n;
 }
 
 static inline swiotlb_addr_t pool_slot_addr(const struct pool *p, unsigned slot)
@@ -138,6 +144,18 @@ void _swiotlb_transient_release(struct pool *p);
 static inline struct dev_shard *dev_shard(const struct swiotlb_dev *dev, unsigned cpu)
 {
 	return &dev->shards[cpu & (dev->nshards - 1)];
+}
+
+/* swiotlb_max_mapping_size() of a device (inline: every map checks it). */
+static inline size_t dev_max_mapping_size(const struct swiotlb_dev *dev)
+{
+	size_t align = align_up(dev->min_align_mask, SLOT_SIZE);
+	size_t run = SEG_SIZE;
+
+	/* a mapping never crosses the device's segment boundary */
+	if (dev->seg_boundary_mask < SEG_SIZE - 1)
+		run = (size_t)dev->seg_boundary_mask + 1;
+	return run > align ? run - align : 0;
 }
 
 static inline const char *dev_label(const struct swiotlb_dev *dev)

@@ -266,7 +266,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);
 		return 0;
 	}
-	if (size > swiotlb_max_mapping_size(dev) ||
+	if (size > dev_max_mapping_size(dev) ||
 	    _swiotlb_map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
 		return _swiotlb_dev_reject(dev, -E2BIG, "map: larger than the maximum mapping size",
 					   (uintptr_t)cpu, size);

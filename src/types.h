@@ -422,6 +422,10 @@ struct mem_counters {
 struct swiotlb_mem {
 	/* read-mostly, hot */
 	_Atomic(struct pool_set *) pools; /* shared pools, RCU-published; mem.c */
+	/* The initial pool: set before swiotlb_mem_create() returns, never
+	 * removed before swiotlb_mem_destroy(), so an unmap may use it
+	 * without RCU or a lookup (unmap.c). */
+	struct pool *initial;
 	struct lookup lookup;             /* address -> pool, all pools */
 	struct waitq waitq;               /* MAY_BLOCK waiters */
 	struct mem_config cfg;            /* read-only after create */

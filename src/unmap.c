@@ -201,6 +201,9 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 	if (!dev_may_have_bounced(dev))
 		return not_a_mapping(dev, true, addr, size); /* a direct address? */
 	tc = _swiotlb_devcount_get(dev); /* before rcu_enter(): see devcount_map() */
+	p = dev->mem->initial;
+	if (p && addr - p->start < p->end - p->start) /* no RCU needed: see struct swiotlb_mem */
+		return unmap_bounce(dev, tc, p, addr, size, dir, attrs);
 	rcu_enter();
 	p = _swiotlb_lookup_dev_pool(dev, addr);
 	if (p)
