@@ -110,6 +110,17 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 		stat_max(&mem->stats.hiwater, now);
 }
 
+/* The hot-path call of _swiotlb_area_report_used(): the batch check
+ * inline, the report (once in used_batch slots) out of line. */
+static inline void report_used_batched(struct pool *p, struct area *a)
+{
+	long batch = (long)p->mem->cfg.used_batch;
+	long d = (long)ld_relaxed(&a->used) - (long)a->reported;
+
+	if (d >= batch || d <= -batch)
+		_swiotlb_area_report_used(p, a, false);
+}
+
 /*
  * Find and claim rq->nslots slots in area 'ai' of pool p.  Returns the
  * pool-relative index of the first slot, or -1.  Takes the area lock.  On
@@ -165,7 +176,7 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	}
 	a->cursor = wrap_index(p, idx + rq->nslots);
 	st_relaxed(&a->used, used + rq->nslots);
-	_swiotlb_area_report_used(p, a, false);
+	report_used_batched(p, a);
 	add_locked(&a->allocs, 1);
 out:
 	spin_unlock(&a->lock);
@@ -214,7 +225,7 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 	}
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
-	_swiotlb_area_report_used(p, a, false);
+	report_used_batched(p, a);
 	if (!p->mem->cfg.strict_cursor)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	add_locked(&a->live, (unsigned)-1);

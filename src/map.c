@@ -262,7 +262,7 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= SEG_SIZE)
 		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
-	if (_swiotlb_dev_direct(dev, cpu, size, out)) {
+	if (!dev->force_bounce && _swiotlb_dev_direct(dev, cpu, size, out)) {
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);
 		return 0;
 	}

@@ -12,10 +12,14 @@
 
 /* ---- finding a live mapping from a device address ---- */
 
+/* The functions below are inlined into unmap_bounce() (the hot path) and
+ * exported under their _swiotlb_ names for coherent.c and sync. */
+#define hot_inline static inline __attribute__((always_inline))
+
 /* The head slot of the live mapping or allocation that contains addr in
  * p, or -1.  Lock-free: relaxed reads, validated. */
-int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
-			       swiotlb_addr_t addr, uint8_t state)
+hot_inline int find_head(const struct pool *p, const struct swiotlb_dev *dev, swiotlb_addr_t addr,
+			 uint8_t state)
 {
 	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
 	const struct slot *s = &p->slots[idx];
@@ -33,14 +37,20 @@ int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *d
 	return (int)h;
 }
 
+int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
+			       swiotlb_addr_t addr, uint8_t state)
+{
+	return find_head(p, dev, addr, state);
+}
+
 static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
 {
 	return pool_slot_addr(p, h) + ld_relaxed(&p->slots[h].offset);
 }
 
 /* Does head slot h describe exactly the mapping (addr, size, dir)? */
-bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
-			 enum swiotlb_dir dir, uint8_t state)
+hot_inline bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			   enum swiotlb_dir dir, uint8_t state)
 {
 	const struct slot *s = &p->slots[h];
 
@@ -48,13 +58,24 @@ bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, 
 	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
 }
 
+bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state);
+}
+
 /* Is head slot h, read under its area lock, exactly dev's live mapping
  * (addr, size, dir) in 'state'? */
+hot_inline bool mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			      swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state) && ld_relaxed(&p->slots[h].dev) == dev;
+}
+
 bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
 			    swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
 {
-	return _swiotlb_mapping_is(p, h, addr, size, dir, state) &&
-	       ld_relaxed(&p->slots[h].dev) == dev;
+	return mapping_owned(p, h, dev, addr, size, dir, state);
 }
 
 /*
@@ -65,8 +86,8 @@ bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiot
  * seen under the lock: a waiter's retry takes this lock too, so either it
  * sees the freed slots or this read sees it (wait.c); no fence needed.
  */
-unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-					 size_t copied_back)
+hot_inline unsigned release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+				   size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = ld_relaxed(&s->pad);
@@ -75,6 +96,12 @@ unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p
 	st_relaxed(&s->dev, NULL);
 	_swiotlb_area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
 	return ld_relaxed(&dev->mem->waitq.nwaiters);
+}
+
+unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+					 size_t copied_back)
+{
+	return release_locked(dev, p, h, copied_back);
 }
 
 /* After the area lock is dropped: give back a transient pool, wake the
@@ -113,7 +140,7 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
 			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
-	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
+	int h = find_head(p, dev, addr, SLOT_MAPPED);
 	bool copy = dir != SWIOTLB_TO_DEVICE &&
 		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
 	struct area *a;
@@ -123,7 +150,7 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct p
 		goto bad;
 	a = &p->areas[pool_area_of(p, (unsigned)h)];
 	spin_lock(&a->lock);
-	if (!_swiotlb_mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+	if (!mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
 		spin_unlock(&a->lock);
 		goto bad;
 	}
@@ -137,9 +164,10 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct p
 	}
 	if (attrs & ATTR_UNDO_MAP)
 		_swiotlb_area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
-	waiters = _swiotlb_mapping_release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
 	spin_unlock(&a->lock);
-	_swiotlb_mapping_release_after(dev, p, waiters);
+	if (unlikely(waiters || p->kind == POOL_TRANSIENT))
+		_swiotlb_mapping_release_after(dev, p, waiters);
 	if (attrs & ATTR_UNDO_MAP) /* as if the map never happened */
 		devcount_map(dev, tc, -1, size);
 	else
