@@ -4,7 +4,8 @@
  * address, unmap, sync, and the address queries (is_bounce, addr_to_cpu).
  * Every entry point starts with dev_may_have_bounced() (the acquire side
  * of the protocol at the top of map.c), then looks the address up inside
- * an RCU read-side section.
+ * an RCU read-side section; an unmap of an address in the initial pool,
+ * which lives as long as the memory, skips that section and the lookup.
  */
 #include <string.h>
 
