@@ -102,7 +102,10 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 	long d = (long)ld_relaxed(&a->used) - (long)a->reported;
 	uint64_t now;
 
-	if (p->kind == POOL_TRANSIENT || !d || (!force && d < batch && d > -batch))
+	/* a drift of exactly one batch waits: a map+unmap of a batch-sized
+	 * run (64 KiB) then reports neither way (two locked adds on a shared
+	 * line per op otherwise) */
+	if (p->kind == POOL_TRANSIENT || !d || (!force && d <= batch && d >= -batch))
 		return;
 	a->reported += (unsigned)d;
 	now = add_relaxed(&mem->stats.used_batched, (uint64_t)d) + (uint64_t)d;
@@ -117,7 +120,7 @@ static inline void report_used_batched(struct pool *p, struct area *a)
 	long batch = (long)p->mem->cfg.used_batch;
 	long d = (long)ld_relaxed(&a->used) - (long)a->reported;
 
-	if (d >= batch || d <= -batch)
+	if (d > batch || d < -batch || (!batch && d))
 		_swiotlb_area_report_used(p, a, false);
 }
 

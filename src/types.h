@@ -155,7 +155,7 @@ struct slot {
  *   used == number of slots of the area's runs (padding included)
  *        == area_slots - (free slots of the area)
  *   live == number of runs (mappings and coherent allocations)
- *   shared pools: |used - reported| < mem->cfg.used_batch, or
+ *   shared pools: |used - reported| <= mem->cfg.used_batch, or
  *        used == reported when used_batch == 0 or after a forced report;
  *   transient pools: reported == 0 (they are not in used_batched)
  */
