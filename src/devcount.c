@@ -128,6 +128,7 @@ struct dev_tcount *_swiotlb_devcount_slow(struct swiotlb_dev *dev)
 		st_relaxed(&c->bytes_to_dev, 0);
 		st_relaxed(&c->bytes_from_dev, 0);
 		st_relaxed(&c->dev, dev);
+		c->dev_id = dev->id;
 		cds_list_add(&c->dev_node, &dev->tc_list);
 	}
 	pthread_mutex_unlock(&tc_lock);
@@ -149,9 +150,11 @@ struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
 	if (likely(tc_self.hot[h].id == dev->id))
 		return tc_self.hot[h].tc;
 	for (struct dev_tcount *c = tc_self.list; c; c = c->thread_next) {
-		/* only swiotlb_dev_destroy() clears c->dev, and dev is live
-		 * (we are in a call on it): a block naming dev is dev's */
-		if (ld_relaxed(&c->dev) == dev) {
+		/* ids are never reused, so a block whose id is dev's is dev's,
+		 * even if a destroyed device had dev's address; c->dev is
+		 * checked too because a block is cleared (and may be reused)
+		 * when its device is destroyed */
+		if (c->dev_id == dev->id && ld_relaxed(&c->dev) == dev) {
 			tc_self.hot[h].id = dev->id;
 			tc_self.hot[h].tc = c;
 			return c;

@@ -491,6 +491,7 @@ struct dev_tcount {
 	_Atomic uint64_t bytes_from_dev; /* copied back by those unmaps */
 	/* the device; NULL once it was destroyed (under tc_lock) */
 	_Atomic(struct swiotlb_dev *) dev;
+	uint64_t dev_id;                /* its id (owner thread only) */
 	struct cds_list_head dev_node;  /* on dev->tc_list (tc_lock) */
 	struct dev_tcount *thread_next; /* owner thread's list */
 };
