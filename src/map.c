@@ -5,7 +5,8 @@
  *
  * The ordering protocol (docs/ORDERING.md, the models in models/):
  *   map:   find slots in a pool found through a load-acquire of the pool
- *          set (or create and publish a transient pool), copy in, set
+ *          set (the initial pool: directly, it lives as long as the
+ *          memory) or create and publish a transient pool, copy in, set
  *          dev->head.bounced, then a release fence, then return the
  *          address, which the caller may hand to another thread with a
  *          relaxed store.
@@ -67,10 +68,12 @@ static bool area_crowded(const struct pool *p, unsigned ai)
  * Claim slots in the shared pools, area-major: the calling CPU's area in
  * every pool first, then the next area in every pool, and so on.  Asks for
  * growth early (area_crowded()).  Caller is inside an RCU
- * read-side section.  Returns the first slot of the run, or -1.
+ * read-side section.  tried_initial: the caller already searched the
+ * calling CPU's area of the initial pool (map_initial_first()).  Returns
+ * the first slot of the run, or -1.
  */
 static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
-			    struct pool **out)
+			    bool tried_initial, struct pool **out)
 {
 	struct swiotlb_mem *mem = dev->mem;
 	/* pairs with the store-release in set_replace() (mem.c): see there */
@@ -81,7 +84,8 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq, 
 			struct pool *p = s->pools[j];
 			int slot;
 
-			if (i >= p->nareas || !pool_reachable(p, dev))
+			if (i >= p->nareas || !pool_reachable(p, dev) ||
+			    (i == 0 && tried_initial && p == mem->initial))
 				continue;
 			slot = _swiotlb_area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
@@ -192,22 +196,54 @@ static int map_transient(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
  * transient pool (asking for growth when a grown pool could serve the
  * device), and finish the mapping.  -ENOSPC when neither works. */
+/* Copy in, record the result in m, publish (see map_publish_flag()). */
+static inline void map_finish(struct map_ctx *m, struct dev_tcount *tc, struct pool *p,
+			      unsigned first, unsigned cpu)
+{
+	m->addr = map_copy_in(m->dev, tc, p, first, &m->rq, cpu);
+	m->cpu = p->cpu + (m->addr - p->start);
+	map_publish_flag(m->dev);
+}
+
+/*
+ * The first place pools_find_slots() looks, tried without RCU: the calling
+ * CPU's area of the initial pool (pools[0] of every set: the oldest pool,
+ * never removed before swiotlb_mem_destroy(), see struct swiotlb_mem).
+ * The same search under the same area lock, so placement, alignment and
+ * the MAY_BLOCK argument (every area lock a retry checks is taken) are
+ * unchanged.  Returns the first slot, or -1; *tried says whether it
+ * searched.
+ */
+static int map_initial_first(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
+			     bool *tried)
+{
+	struct pool *ip = dev->mem->initial;
+
+	*tried = ip && pool_reachable(ip, dev);
+	if (!*tried)
+		return -1;
+	return _swiotlb_area_find_slots(ip, cpu & (ip->nareas - 1), rq);
+}
+
 int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
 	/* before rcu_enter(): see devcount_map() */
 	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
-	struct pool *p;
+	struct pool *p = dev->mem->initial;
+	bool tried;
 	int first;
 
-	rcu_enter();
-	first = pools_find_slots(dev, &m->rq, cpu, &p);
+	first = map_initial_first(dev, &m->rq, cpu, &tried);
 	if (first >= 0) {
-		m->addr = map_copy_in(dev, tc, p, (unsigned)first, &m->rq, cpu);
-		m->cpu = p->cpu + (m->addr - p->start);
-		map_publish_flag(dev);
+		map_finish(m, tc, p, (unsigned)first, cpu);
+		return 0;
 	}
+	rcu_enter();
+	first = pools_find_slots(dev, &m->rq, cpu, tried, &p);
+	if (first >= 0)
+		map_finish(m, tc, p, (unsigned)first, cpu);
 	rcu_exit();
 	if (first >= 0)
 		return 0;
