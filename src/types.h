@@ -426,9 +426,9 @@ struct swiotlb_mem {
 	 * removed before swiotlb_mem_destroy(), so an unmap may use it
 	 * without RCU or a lookup (unmap.c). */
 	struct pool *initial;
-	struct lookup lookup;             /* address -> pool, all pools */
-	struct waitq waitq;               /* MAY_BLOCK waiters */
-	struct mem_config cfg;            /* read-only after create */
+	struct lookup lookup;  /* address -> pool, all pools */
+	struct waitq waitq;    /* MAY_BLOCK waiters */
+	struct mem_config cfg; /* read-only after create */
 
 	pthread_mutex_t lock;           /* pool set changes, ndevs, folded counters */
 	unsigned ndevs;                 /* attached devices (under lock) */
@@ -453,11 +453,11 @@ struct swiotlb_dev {
 	void *direct_ctx;           /* passed to direct */
 	char name[48];              /* "" when none was given */
 
-	unsigned nshards;                /* == mem->cfg.nareas (a power of two) */
-	struct dev_shard *shards;        /* per-CPU counters, see stats.c */
-	uint64_t id;                     /* unique, never reused (devcount.c) */
-	struct cds_list_head tc_list;    /* threads' dev_tcount blocks (tc_lock) */
-	struct dev_tcount_sum_atomic {   /* blocks folded by exited threads */
+	unsigned nshards;              /* == mem->cfg.nareas (a power of two) */
+	struct dev_shard *shards;      /* per-CPU counters, see stats.c */
+	uint64_t id;                   /* unique, never reused (devcount.c) */
+	struct cds_list_head tc_list;  /* threads' dev_tcount blocks (tc_lock) */
+	struct dev_tcount_sum_atomic { /* blocks folded by exited threads */
 		_Atomic uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
 	} tc_gone;
 	_Atomic uint64_t failed_maps;    /* maps/allocs that failed (not EINVAL) */

@@ -12,9 +12,9 @@ static uint8_t src[3 * 2048];
 
 struct job {
 	struct swiotlb_dev *dev;
-	uint8_t buf[3000];     /* its own: copy-backs write into it */
-	int n;                 /* map+unmap pairs */
-	swiotlb_addr_t leave;  /* a mapping left live for the main thread */
+	uint8_t buf[3000];    /* its own: copy-backs write into it */
+	int n;                /* map+unmap pairs */
+	swiotlb_addr_t leave; /* a mapping left live for the main thread */
 };
 
 static void *worker(void *arg)
