@@ -3,7 +3,7 @@
 # Installs only what is missing; safe to run again.  Needs root or sudo.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config liburcu-dev libcritnib-dev spin
-      clang-14 libclang-rt-14-dev libjemalloc-dev gnuplot-nox python3)
+      clang-14 libclang-rt-14-dev libjemalloc-dev gnuplot-nox python3 valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
