@@ -109,7 +109,8 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 }
 
 /* Copy the caller's buffer into the claimed run (or zero a coherent
- * allocation) and count it in the device's shard. */
+ * allocation) and count it: a map in the calling thread's device block tc
+ * (devcount.c), an allocation in the CPU's shard. */
 static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
 				  unsigned first, const struct slot_req *rq, unsigned cpu)
 {
@@ -193,9 +194,6 @@ static int map_transient(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 	return 0;
 }
 
-/* Claim slots for m->rq in a shared pool or, when dynamic, in a new
- * transient pool (asking for growth when a grown pool could serve the
- * device), and finish the mapping.  -ENOSPC when neither works. */
 /* Copy in, record the result in m, publish (see map_publish_flag()). */
 static inline void map_finish(struct map_ctx *m, struct dev_tcount *tc, struct pool *p,
 			      unsigned first, unsigned cpu)
@@ -225,6 +223,9 @@ static int map_initial_first(struct swiotlb_dev *dev, const struct slot_req *rq,
 	return _swiotlb_area_find_slots(ip, cpu & (ip->nareas - 1), rq);
 }
 
+/* Claim slots for m->rq in a shared pool or, when dynamic, in a new
+ * transient pool (asking for growth when a grown pool could serve the
+ * device), and finish the mapping.  -ENOSPC when neither works. */
 int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
