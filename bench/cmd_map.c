@@ -649,6 +649,96 @@ static void report_json(struct jw *w, const struct peer **sel, int nsel,
 	jw_close(w, ']');
 }
 
+/* The series of peer p with the same size and thread count as s, or NULL. */
+static const struct series *series_of(const struct series *ser, int nser, const struct series *s,
+				      const struct peer *p)
+{
+	for (int i = 0; i < nser; i++)
+		if (ser[i].peer == p && ser[i].size == s->size && ser[i].threads == s->threads &&
+		    ser[i].nruns == s->nruns)
+			return &ser[i];
+	return NULL;
+}
+
+/* Ops per second of one run: thread CPU time with one thread (this machine
+ * is shared: time a thread spent preempted is not ours), wall clock with
+ * more (there it is the point). */
+static double run_rate(const struct run_result *r, int threads)
+{
+	return threads == 1 && r->cpu_ops_per_s > 0 ? r->cpu_ops_per_s : r->ops_per_s;
+}
+
+/* Median over runs of rate(a) / rate(b): both measured in the same
+ * interleaved round, so a disturbance hits both. */
+static double ratio_median(const struct series *a, const struct series *b)
+{
+	double v[64];
+	int n = a->nruns > 64 ? 64 : a->nruns;
+
+	for (int i = 0; i < n; i++) {
+		double rb = run_rate(&b->runs[i], b->threads);
+
+		v[i] = rb > 0 ? run_rate(&a->runs[i], a->threads) / rb : NAN;
+	}
+	return median(v, n);
+}
+
+static double median_p50(const struct series *s)
+{
+	double v[64];
+	int n = s->nruns > 64 ? 64 : s->nruns;
+
+	for (int i = 0; i < n; i++)
+		v[i] = s->runs[i].op.n ? s->runs[i].op.p50 : s->runs[i].map.p50;
+	return median(v, n);
+}
+
+static double ns_median(const struct series *s)
+{
+	double v[64];
+	int n = s->nruns > 64 ? 64 : s->nruns;
+
+	for (int i = 0; i < n; i++) {
+		double r = run_rate(&s->runs[i], s->threads);
+
+		v[i] = r > 0 ? 1e9 * s->threads / r : NAN;
+	}
+	return median(v, n);
+}
+
+/*
+ * --compare: the table of issue 10.  Per size and thread count: ns per
+ * map+unmap (per thread) of libswiotlb, memcpy-hot and jemalloc; then
+ * libswiotlb's time over memcpy-hot's and its throughput over jemalloc's
+ * (medians of the per-round ratios), and the p50 of sampled map+unmap
+ * latencies.
+ */
+static void report_ratios(const struct series *ser, int nser)
+{
+	bool head = false;
+
+	for (int i = 0; i < nser; i++) {
+		const struct series *s = &ser[i], *hot, *je;
+
+		if (s->peer != &peer_swiotlb || !s->nruns)
+			continue;
+		hot = series_of(ser, nser, s, &peer_memcpy_hot);
+		je = series_of(ser, nser, s, &peer_jemalloc);
+		if (!hot && !je)
+			continue;
+		if (!head) {
+			printf("# ratios (medians of per-round ratios; ns/op per thread, CPU time with 1 thread)\n");
+			printf("#  size     thr | swiotlb ns | memcpy-hot ns | jemalloc ns | x memcpy-hot | vs jemalloc | p50 swiotlb/hot/jemalloc ns\n");
+			head = true;
+		}
+		printf("ratio %7zu B t%-2d | %10.1f | %13.1f | %11.1f | %11.2fx | %10.2fx | %.0f / %.0f / %.0f\n",
+		       s->size, s->threads, ns_median(s), hot ? ns_median(hot) : NAN,
+		       je ? ns_median(je) : NAN, hot ? ratio_median(hot, s) : NAN,
+		       je ? ratio_median(s, je) : NAN, s->runs[0].op.n ? median_p50(s) : NAN,
+		       hot ? median_p50(hot) : NAN, je ? median_p50(je) : NAN);
+	}
+}
+
 static void report(struct jw *w, const struct peer **sel, int nsel, const struct series *ser,
 		   int nser)
 {
@@ -661,6 +751,7 @@ static void report(struct jw *w, const struct peer **sel, int nsel, const struct
 		median_result(&ser[i], &m);
 		print_run("median", ser[i].peer->name, ser[i].size, ser[i].threads, &m);
 	}
+	report_ratios(ser, nser);
 	if (w)
 		report_json(w, sel, nsel, ser, nser);
 }

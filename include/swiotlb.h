@@ -57,7 +57,11 @@
  *               (mmap for the built-in mmap provider).
  * Every call that uses RCU (all map, unmap, sync and lookup calls,
  * swiotlb_dev_create() and the statistics) registers the calling thread with liburcu-bp the first time:
- * one allocation and liburcu's registry lock, once per thread.  Every call
+ * one allocation and liburcu's registry lock, once per thread.  Likewise
+ * the first bounce map or unmap (or sg, undo) a thread makes for a device
+ * allocates that thread's counters for the device and takes a
+ * library-wide mutex: once per thread and device (freed when the thread
+ * exits).  Every call
  * that fails with -EINVAL, -E2BIG or -ENOSPC may log a line through the log
  * callback (or a write to stderr) unless it says otherwise.
  *

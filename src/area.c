@@ -252,12 +252,26 @@ void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force)
 	long d = (long)ld_relaxed(&a->used) - (long)a->reported;
 	uint64_t now;
 
-	if (p->kind == POOL_TRANSIENT || !d || (!force && d < batch && d > -batch))
+	/* a drift of exactly one batch waits: a map+unmap of a batch-sized
+	 * run (64 KiB) then reports neither way (two locked adds on a shared
+	 * line per op otherwise) */
+	if (p->kind == POOL_TRANSIENT || !d || (!force && d <= batch && d >= -batch))
 		return;
 	a->reported += (unsigned)d;
 	now = add_relaxed(&mem->stats.used_batched, (uint64_t)d) + (uint64_t)d;
 	if (d > 0)
 		stat_max(&mem->stats.hiwater, now);
+}
+
+/* The hot-path call of _swiotlb_area_report_used(): the batch check
+ * inline, the report (once in used_batch slots) out of line. */
+static inline void report_used_batched(struct pool *p, struct area *a)
+{
+	long batch = (long)p->mem->cfg.used_batch;
+	long d = (long)ld_relaxed(&a->used) - (long)a->reported;
+
+	if (d > batch || d < -batch || (!batch && d))
+		_swiotlb_area_report_used(p, a, false);
 }
 
 /*
@@ -300,7 +314,7 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	}
 	a->cursor = wrap_index(p, idx + rq->nslots);
 	st_relaxed(&a->used, used + rq->nslots);
-	_swiotlb_area_report_used(p, a, false);
+	report_used_batched(p, a);
 	add_locked(&a->allocs, 1);
 out:
 	spin_unlock(&a->lock);
@@ -350,7 +364,7 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 	p->segs[first >> p->seg_shift].used -= (uint16_t)n;
 	used = ld_relaxed(&a->used) - n;
 	st_relaxed(&a->used, used);
-	_swiotlb_area_report_used(p, a, false);
+	report_used_batched(p, a);
 	if (!p->strict)
 		rewind_cursor(p, a, first - ai * p->area_slots, n, used);
 	add_locked(&a->live, (unsigned)-1);

@@ -139,6 +139,7 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 		return NULL;
 	}
 	memset(dev->shards, 0, sizeof(*dev->shards) * dev->nshards);
+	_swiotlb_devcount_init(dev);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs++;
 	pthread_mutex_unlock(&mem->lock);
@@ -147,8 +148,11 @@ SWIOTLB_API struct swiotlb_dev *swiotlb_dev_create_sized(struct swiotlb_mem *mem
 
 int64_t _swiotlb_dev_live(const struct swiotlb_dev *dev)
 {
-	int64_t live = 0;
+	struct dev_tcount_sum tc;
+	int64_t live;
 
+	_swiotlb_devcount_sum(dev, &tc);
+	live = (int64_t)(tc.maps - tc.unmaps);
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 
@@ -173,6 +177,7 @@ SWIOTLB_API int swiotlb_dev_destroy(struct swiotlb_dev *dev)
 			     dev->name[0] ? dev->name : "?", (long long)live);
 		return -EBUSY;
 	}
+	_swiotlb_devcount_fini(dev);
 	pthread_mutex_lock(&mem->lock);
 	mem->ndevs--;
 	pthread_mutex_unlock(&mem->lock);
@@ -200,5 +205,5 @@ SWIOTLB_API const char *swiotlb_dev_name(const struct swiotlb_dev *dev)
 
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev)
 {
-	return dev ? dev->max_map : SEG_SIZE;
+	return dev ? dev_max_mapping_size(dev) : SEG_SIZE;
 }

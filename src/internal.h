@@ -57,7 +57,13 @@ unsigned _swiotlb_mem_largest_free_run(struct swiotlb_mem *mem);
 /* ---- pool.c: a pool's memory, metadata, retirement ---- */
 static inline unsigned pool_area_of(const struct pool *p, unsigned slot)
 {
-	return slot / p->area_slots;
+	unsigned n = p->area_slots;
+
+	/* a shift when area_slots is a power of two (the usual case): a
+	 * 32-bit div costs 20-30 cycles on every unmap */
+	if (likely(!(n & (n - 1))))
+		return slot >> __builtin_ctz(n);
+	return slot / n;
 }
 
 static inline swiotlb_addr_t pool_slot_addr(const struct pool *p, unsigned slot)
@@ -147,6 +153,14 @@ static inline struct dev_shard *dev_shard(const struct swiotlb_dev *dev, unsigne
 	return &dev->shards[cpu & (dev->nshards - 1)];
 }
 
+/* swiotlb_max_mapping_size() of a device, fixed at its creation (the
+ * memory's segment, the device's boundary and min_align_mask; inline:
+ * every map checks it). */
+static inline size_t dev_max_mapping_size(const struct swiotlb_dev *dev)
+{
+	return dev->max_map;
+}
+
 static inline const char *dev_label(const struct swiotlb_dev *dev)
 {
 	return dev->name[0] ? dev->name : "device";
@@ -177,6 +191,47 @@ bool _swiotlb_dev_addr_maybe_direct(const struct swiotlb_dev *dev, swiotlb_addr_
 				    size_t size);
 int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swiotlb_addr_t addr,
 			size_t size);
+
+/* ---- devcount.c: per-thread bounce counters of a device ---- */
+void _swiotlb_devcount_init(struct swiotlb_dev *dev);
+void _swiotlb_devcount_fini(struct swiotlb_dev *dev);
+struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev);
+void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s);
+
+/*
+ * Count a bounce map (n = 1, bytes copied in) or take it back (n = -1) in
+ * the calling thread's block c (from _swiotlb_devcount_get(), which the
+ * caller calls before rcu_enter() and any lock: its first call per thread
+ * takes tc_lock, which fork's prepare handler holds while it waits for
+ * RCU readers and area locks), else (c NULL) in the CPU's shard.
+ */
+static inline void devcount_map(struct swiotlb_dev *dev, struct dev_tcount *c, int n,
+				uint64_t bytes)
+{
+	if (likely(c)) {
+		add_locked(&c->maps, (uint64_t)(int64_t)n);
+		add_locked(&c->bytes_to_dev, n > 0 ? bytes : (uint64_t)0 - bytes);
+	} else {
+		struct dev_shard *sh = dev_shard(dev, current_cpu());
+
+		stat_add(&sh->maps, (uint64_t)(int64_t)n);
+		stat_add(&sh->bytes_to_dev, n > 0 ? bytes : (uint64_t)0 - bytes);
+	}
+}
+
+/* Count a bounce unmap that copied 'bytes' back. */
+static inline void devcount_unmap(struct swiotlb_dev *dev, struct dev_tcount *c, uint64_t bytes)
+{
+	if (likely(c)) {
+		add_locked(&c->unmaps, 1);
+		add_locked(&c->bytes_from_dev, bytes);
+	} else {
+		struct dev_shard *sh = dev_shard(dev, current_cpu());
+
+		stat_add(&sh->unmaps, 1);
+		stat_add(&sh->bytes_from_dev, bytes);
+	}
+}
 
 /* ---- map.c: streaming maps ---- */
 int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,

@@ -5,7 +5,8 @@
  *
  * The ordering protocol (docs/ORDERING.md, the models in models/):
  *   map:   find slots in a pool found through a load-acquire of the pool
- *          set (or create and publish a transient pool), copy in, set
+ *          set (the initial pool: directly, it lives as long as the
+ *          memory) or create and publish a transient pool, copy in, set
  *          dev->head.bounced, then a release fence, then return the
  *          address, which the caller may hand to another thread with a
  *          relaxed store.
@@ -67,10 +68,12 @@ static bool area_crowded(const struct pool *p, unsigned ai)
  * Claim slots in the shared pools, area-major: the calling CPU's area in
  * every pool first, then the next area in every pool, and so on.  Asks for
  * growth early (area_crowded()).  Caller is inside an RCU
- * read-side section.  Returns the first slot of the run, or -1.
+ * read-side section.  tried_initial: the caller already searched the
+ * calling CPU's area of the initial pool (map_initial_first()).  Returns
+ * the first slot of the run, or -1.
  */
 static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
-			    struct pool **out)
+			    bool tried_initial, struct pool **out)
 {
 	struct swiotlb_mem *mem = dev->mem;
 	/* pairs with the store-release in set_replace() (mem.c): see there */
@@ -81,7 +84,8 @@ static int pools_find_slots(struct swiotlb_dev *dev, const struct slot_req *rq, 
 			struct pool *p = s->pools[j];
 			int slot;
 
-			if (i >= p->nareas || !pool_reachable(p, dev))
+			if (i >= p->nareas || !pool_reachable(p, dev) ||
+			    (i == 0 && tried_initial && p == mem->initial))
 				continue;
 			slot = _swiotlb_area_find_slots(p, (cpu + i) & (p->nareas - 1), rq);
 			if (slot >= 0) {
@@ -105,20 +109,20 @@ static inline swiotlb_addr_t run_addr(const struct pool *p, unsigned first,
 }
 
 /* Copy the caller's buffer into the claimed run (or zero a coherent
- * allocation) and count it in the device's shard. */
-static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsigned first,
-				  const struct slot_req *rq, unsigned cpu)
+ * allocation) and count it: a map in the calling thread's device block tc
+ * (devcount.c), an allocation in the CPU's shard. */
+static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+				  unsigned first, const struct slot_req *rq, unsigned cpu)
 {
 	swiotlb_addr_t addr = run_addr(p, first, rq);
 	unsigned char *bounce = p->cpu + (addr - p->start);
-	struct dev_shard *sh = dev_shard(dev, cpu);
 
 	if (rq->orig) {
-		stat_add(&sh->maps, 1);
-		stat_add(&sh->bytes_to_dev, rq->size);
+		/* counted before the copy: nothing waits for its stores */
+		devcount_map(dev, tc, 1, rq->size);
 		memcpy(bounce, rq->orig, rq->size);
 	} else {
-		stat_add(&sh->allocs, 1);
+		stat_add(&dev_shard(dev, cpu)->allocs, 1);
 		stat_add(&dev->mem->stats.coherent, 1);
 		memset(bounce, 0, align_up(rq->size, PAGE_SZ));
 	}
@@ -126,15 +130,13 @@ static swiotlb_addr_t map_copy_in(struct swiotlb_dev *dev, struct pool *p, unsig
 }
 
 /* Take back map_copy_in()'s counts: the map did not happen after all. */
-static void map_uncount(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu)
+static void map_uncount(struct swiotlb_dev *dev, struct dev_tcount *tc, const struct slot_req *rq,
+			unsigned cpu)
 {
-	struct dev_shard *sh = dev_shard(dev, cpu);
-
 	if (rq->orig) {
-		sub_relaxed(&sh->maps, 1);
-		sub_relaxed(&sh->bytes_to_dev, rq->size);
+		devcount_map(dev, tc, -1, rq->size);
 	} else {
-		sub_relaxed(&sh->allocs, 1);
+		sub_relaxed(&dev_shard(dev, cpu)->allocs, 1);
 		sub_relaxed(&dev->mem->stats.coherent, 1);
 	}
 }
@@ -173,7 +175,7 @@ static bool dev_reaches_grown(const struct swiotlb_dev *dev)
  * pool_added hook may block), then published, then the flag and fence
  * (the order of the add shape, docs/ORDERING.md).
  */
-static int map_transient(struct map_ctx *m, unsigned cpu)
+static int map_transient(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 {
 	struct swiotlb_dev *dev = m->dev;
 	struct pool *p;
@@ -182,14 +184,43 @@ static int map_transient(struct map_ctx *m, unsigned cpu)
 	p = _swiotlb_transient_create(dev, &m->rq, &first);
 	if (!p)
 		return -ENOSPC;
-	m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
+	m->addr = map_copy_in(dev, tc, p, (unsigned)first, &m->rq, cpu);
 	m->cpu = p->cpu + (m->addr - p->start);
 	if (_swiotlb_transient_publish(dev, p) < 0) {
-		map_uncount(dev, &m->rq, cpu);
+		map_uncount(dev, tc, &m->rq, cpu);
 		return -ENOSPC;
 	}
 	map_publish_flag(dev);
 	return 0;
+}
+
+/* Copy in, record the result in m, publish (see map_publish_flag()). */
+static inline void map_finish(struct map_ctx *m, struct dev_tcount *tc, struct pool *p,
+			      unsigned first, unsigned cpu)
+{
+	m->addr = map_copy_in(m->dev, tc, p, first, &m->rq, cpu);
+	m->cpu = p->cpu + (m->addr - p->start);
+	map_publish_flag(m->dev);
+}
+
+/*
+ * The first place pools_find_slots() looks, tried without RCU: the calling
+ * CPU's area of the initial pool (pools[0] of every set: the oldest pool,
+ * never removed before swiotlb_mem_destroy(), see struct swiotlb_mem).
+ * The same search under the same area lock, so placement, alignment and
+ * the MAY_BLOCK argument (every area lock a retry checks is taken) are
+ * unchanged.  Returns the first slot, or -1; *tried says whether it
+ * searched.
+ */
+static int map_initial_first(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
+			     bool *tried)
+{
+	struct pool *ip = dev->mem->initial;
+
+	*tried = ip && pool_reachable(ip, dev);
+	if (!*tried)
+		return -1;
+	return _swiotlb_area_find_slots(ip, cpu & (ip->nareas - 1), rq);
 }
 
 /* Claim slots for m->rq in a shared pool or, when dynamic, in a new
@@ -199,16 +230,21 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
 	unsigned cpu = current_cpu();
-	struct pool *p;
+	/* before rcu_enter(): see devcount_map() */
+	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
+	struct pool *p = dev->mem->initial;
+	bool tried;
 	int first;
 
-	rcu_enter();
-	first = pools_find_slots(dev, &m->rq, cpu, &p);
+	first = map_initial_first(dev, &m->rq, cpu, &tried);
 	if (first >= 0) {
-		m->addr = map_copy_in(dev, p, (unsigned)first, &m->rq, cpu);
-		m->cpu = p->cpu + (m->addr - p->start);
-		map_publish_flag(dev);
+		map_finish(m, tc, p, (unsigned)first, cpu);
+		return 0;
 	}
+	rcu_enter();
+	first = pools_find_slots(dev, &m->rq, cpu, tried, &p);
+	if (first >= 0)
+		map_finish(m, tc, p, (unsigned)first, cpu);
 	rcu_exit();
 	if (first >= 0)
 		return 0;
@@ -216,7 +252,7 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 		return -ENOSPC;
 	if (dev_reaches_grown(dev))
 		_swiotlb_resize_request_grow(dev->mem);
-	return map_transient(m, cpu);
+	return map_transient(m, tc, cpu);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool
@@ -267,11 +303,11 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 	    (uintptr_t)cpu + (size - 1) < (uintptr_t)cpu || /* wraps the address space */
 	    (alloc_align_mask & (alloc_align_mask + 1)) || alloc_align_mask >= dev->seg_size)
 		return _swiotlb_dev_reject(dev, -EINVAL, "map: bad argument", (uintptr_t)cpu, size);
-	if (_swiotlb_dev_direct(dev, cpu, size, out)) {
+	if (!dev->force_bounce && _swiotlb_dev_direct(dev, cpu, size, out)) {
 		stat_add(&dev_shard(dev, current_cpu())->direct_maps, 1);
 		return 0;
 	}
-	if (size > swiotlb_max_mapping_size(dev) ||
+	if (size > dev_max_mapping_size(dev) ||
 	    _swiotlb_map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
 		return _swiotlb_dev_reject(dev, -E2BIG, "map: larger than the maximum mapping size",
 					   (uintptr_t)cpu, size);

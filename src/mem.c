@@ -248,6 +248,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 				 &rc);
 	if (!p || _swiotlb_mem_add_pool(mem, p) < 0)
 		goto fail;
+	mem->initial = p;
 	mem->cfg.nareas = p->nareas;
 	mem->cfg.used_batch = mem->cfg.nareas > 1 ? USED_BATCH_SLOTS : 0;
 	if (mem->cfg.dynamic && _swiotlb_resize_start(mem) < 0)

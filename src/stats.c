@@ -124,9 +124,15 @@ SWIOTLB_API void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem)
 
 static void dev_stats(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st)
 {
+	struct dev_tcount_sum tc;
 	int64_t live;
 
 	memset(st, 0, sizeof(*st));
+	_swiotlb_devcount_sum(dev, &tc);
+	st->maps = tc.maps;
+	st->unmaps = tc.unmaps;
+	st->bytes_to_device = tc.bytes_to_dev;
+	st->bytes_from_device = tc.bytes_from_dev;
 	for (unsigned i = 0; i < dev->nshards; i++) {
 		const struct dev_shard *sh = &dev->shards[i];
 

@@ -165,7 +165,7 @@ struct slot {
  *   used == number of slots of the area's runs (padding included)
  *        == area_slots - (free slots of the area)
  *   live == number of runs (mappings and coherent allocations)
- *   shared pools: |used - reported| < mem->cfg.used_batch, or
+ *   shared pools: |used - reported| <= mem->cfg.used_batch, or
  *        used == reported when used_batch == 0 or after a forced report;
  *   transient pools: reported == 0 (they are not in used_batched)
  */
@@ -432,11 +432,17 @@ struct mem_counters {
  *   struct swiotlb_dev_stats| summed from
  *   ------------------------+----------------------------------------------
  *   maps, direct_maps,      | sum over the device's shards of the shard
- *   unmaps                  | counter of the same name
- *   bytes_to_device         | sum of shards' bytes_to_dev (maps and syncs)
- *   bytes_from_device       | sum of shards' bytes_from_dev (unmaps, syncs)
- *   mappings                | sum of shards' maps + allocs - unmaps - frees
+ *   unmaps                  | counter of the same name, + for maps and
+ *                           | unmaps the per-thread blocks (devcount.c)
+ *   bytes_to_device         | sum of shards' bytes_to_dev (syncs, undo)
+ *                           | + blocks' bytes_to_dev (maps)
+ *   bytes_from_device       | sum of shards' bytes_from_dev (syncs)
+ *                           | + blocks' bytes_from_dev (unmaps)
+ *   mappings                | shards' maps + allocs - unmaps - frees
+ *                           | + blocks' maps - unmaps
  *                           | (_swiotlb_dev_live(), clamped at 0)
+ *   (blocks: every live thread's dev_tcount of the device, plus tc_gone,
+ *   the blocks of threads that exited)
  *   failed_maps,            | the device's counters of the same name
  *   largest_failed, errors  |
  *   transient_pools         | swiotlb_dev.transient_live
@@ -444,9 +450,13 @@ struct mem_counters {
 struct swiotlb_mem {
 	/* read-mostly, hot */
 	_Atomic(struct pool_set *) pools; /* shared pools, RCU-published; mem.c */
-	struct lookup lookup;             /* address -> pool, all pools */
-	struct waitq waitq;               /* MAY_BLOCK waiters */
-	struct mem_config cfg;            /* read-only after create */
+	/* The initial pool: set before swiotlb_mem_create() returns, never
+	 * removed before swiotlb_mem_destroy(), so an unmap may use it
+	 * without RCU or a lookup (unmap.c). */
+	struct pool *initial;
+	struct lookup lookup;  /* address -> pool, all pools */
+	struct waitq waitq;    /* MAY_BLOCK waiters */
+	struct mem_config cfg; /* read-only after create */
 
 	pthread_mutex_t lock;           /* pool set changes, ndevs, folded counters */
 	unsigned ndevs;                 /* attached devices (under lock) */
@@ -475,8 +485,13 @@ struct swiotlb_dev {
 	void *direct_ctx;           /* passed to direct */
 	char name[48];              /* "" when none was given */
 
-	unsigned nshards;                /* == mem->cfg.nareas (a power of two) */
-	struct dev_shard *shards;        /* per-CPU counters, see stats.c */
+	unsigned nshards;              /* == mem->cfg.nareas (a power of two) */
+	struct dev_shard *shards;      /* per-CPU counters, see stats.c */
+	uint64_t id;                   /* unique, never reused (devcount.c) */
+	struct cds_list_head tc_list;  /* threads' dev_tcount blocks (tc_lock) */
+	struct dev_tcount_sum_atomic { /* blocks folded by exited threads */
+		_Atomic uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
+	} tc_gone;
 	_Atomic uint64_t failed_maps;    /* maps/allocs that failed (not EINVAL) */
 	_Atomic uint64_t largest_failed; /* largest size of those */
 	_Atomic uint64_t errors;         /* calls rejected with -EINVAL */
@@ -497,6 +512,25 @@ struct dev_shard {
 	_Atomic uint64_t bytes_from_dev; /* copied back: unmaps, syncs for CPU */
 	_Atomic uint64_t allocs, frees;  /* coherent */
 } __attribute__((aligned(CACHELINE)));
+
+/* One thread's bounce map/unmap counts for one device (devcount.c).  The
+ * counters are written only by the owner thread (relaxed load + store, no
+ * locked instruction) and read by anyone with relaxed loads. */
+struct dev_tcount {
+	_Atomic uint64_t maps;           /* bounce maps */
+	_Atomic uint64_t unmaps;         /* bounce unmaps */
+	_Atomic uint64_t bytes_to_dev;   /* copied in by those maps */
+	_Atomic uint64_t bytes_from_dev; /* copied back by those unmaps */
+	/* the device; NULL once it was destroyed (under tc_lock) */
+	_Atomic(struct swiotlb_dev *) dev;
+	uint64_t dev_id;                /* its id (owner thread only) */
+	struct cds_list_head dev_node;  /* on dev->tc_list (tc_lock) */
+	struct dev_tcount *thread_next; /* owner thread's list */
+};
+
+struct dev_tcount_sum {
+	uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
+};
 
 /* A slot request: what area_find_slots() needs to place a mapping and
  * what it records in the head slot (under the area lock). */

@@ -4,7 +4,8 @@
  * address, unmap, sync, and the address queries (is_bounce, addr_to_cpu).
  * Every entry point starts with dev_may_have_bounced() (the acquire side
  * of the protocol at the top of map.c), then looks the address up inside
- * an RCU read-side section.
+ * an RCU read-side section; an unmap of an address in the initial pool,
+ * which lives as long as the memory, skips that section and the lookup.
  */
 #include <string.h>
 
@@ -12,10 +13,14 @@
 
 /* ---- finding a live mapping from a device address ---- */
 
+/* The functions below are inlined into unmap_bounce() (the hot path) and
+ * exported under their _swiotlb_ names for coherent.c and sync. */
+#define hot_inline static inline __attribute__((always_inline))
+
 /* The head slot of the live mapping or allocation that contains addr in
  * p, or -1.  Lock-free: relaxed reads, validated. */
-int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
-			       swiotlb_addr_t addr, uint8_t state)
+hot_inline int find_head(const struct pool *p, const struct swiotlb_dev *dev, swiotlb_addr_t addr,
+			 uint8_t state)
 {
 	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
 	const struct slot *s = &p->slots[idx];
@@ -33,14 +38,20 @@ int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *d
 	return (int)h;
 }
 
+int _swiotlb_mapping_find_head(const struct pool *p, const struct swiotlb_dev *dev,
+			       swiotlb_addr_t addr, uint8_t state)
+{
+	return find_head(p, dev, addr, state);
+}
+
 static inline swiotlb_addr_t head_addr(const struct pool *p, unsigned h)
 {
 	return pool_slot_addr(p, h) + ld_relaxed(&p->slots[h].offset);
 }
 
 /* Does head slot h describe exactly the mapping (addr, size, dir)? */
-bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
-			 enum swiotlb_dir dir, uint8_t state)
+hot_inline bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			   enum swiotlb_dir dir, uint8_t state)
 {
 	const struct slot *s = &p->slots[h];
 
@@ -48,13 +59,24 @@ bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, 
 	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
 }
 
+bool _swiotlb_mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr, size_t size,
+			 enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state);
+}
+
 /* Is head slot h, read under its area lock, exactly dev's live mapping
  * (addr, size, dir) in 'state'? */
+hot_inline bool mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
+			      swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
+{
+	return mapping_is(p, h, addr, size, dir, state) && ld_relaxed(&p->slots[h].dev) == dev;
+}
+
 bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiotlb_dev *dev,
 			    swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, uint8_t state)
 {
-	return _swiotlb_mapping_is(p, h, addr, size, dir, state) &&
-	       ld_relaxed(&p->slots[h].dev) == dev;
+	return mapping_owned(p, h, dev, addr, size, dir, state);
 }
 
 /*
@@ -65,8 +87,8 @@ bool _swiotlb_mapping_owned(const struct pool *p, unsigned h, const struct swiot
  * seen under the lock: a waiter's retry takes this lock too, so either it
  * sees the freed slots or this read sees it (wait.c); no fence needed.
  */
-unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
-					 size_t copied_back)
+hot_inline unsigned release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+				   size_t copied_back)
 {
 	struct slot *s = &p->slots[h];
 	unsigned pad = ld_relaxed(&s->pad);
@@ -75,6 +97,12 @@ unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p
 	st_relaxed(&s->dev, NULL);
 	_swiotlb_area_release_slots(p, pool_area_of(p, h), h - pad, n, copied_back);
 	return ld_relaxed(&dev->mem->waitq.nwaiters);
+}
+
+unsigned _swiotlb_mapping_release_locked(struct swiotlb_dev *dev, struct pool *p, unsigned h,
+					 size_t copied_back)
+{
+	return release_locked(dev, p, h, copied_back);
 }
 
 /* After the area lock is dropped: give back a transient pool, wake the
@@ -110,13 +138,12 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
  * critical section).  ATTR_UNDO_MAP (a failed scatter-gather map) also
  * takes back the map's statistics.
  */
-static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t addr, size_t size,
-			enum swiotlb_dir dir, unsigned attrs)
+static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs)
 {
-	int h = _swiotlb_mapping_find_head(p, dev, addr, SLOT_MAPPED);
+	int h = find_head(p, dev, addr, SLOT_MAPPED);
 	bool copy = dir != SWIOTLB_TO_DEVICE &&
 		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
-	struct dev_shard *sh;
 	struct area *a;
 	unsigned waiters;
 
@@ -124,7 +151,7 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 		goto bad;
 	a = &p->areas[pool_area_of(p, (unsigned)h)];
 	spin_lock(&a->lock);
-	if (!_swiotlb_mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+	if (!mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
 		spin_unlock(&a->lock);
 		goto bad;
 	}
@@ -138,18 +165,14 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct pool *p, swiotlb_addr_t 
 	}
 	if (attrs & ATTR_UNDO_MAP)
 		_swiotlb_area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
-	waiters = _swiotlb_mapping_release_locked(dev, p, (unsigned)h, copy ? size : 0);
+	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
 	spin_unlock(&a->lock);
-	_swiotlb_mapping_release_after(dev, p, waiters);
-	sh = dev_shard(dev, current_cpu());
-	if (attrs & ATTR_UNDO_MAP) { /* as if the map never happened */
-		sub_relaxed(&sh->maps, 1);
-		sub_relaxed(&sh->bytes_to_dev, size);
-		return 0;
-	}
-	stat_add(&sh->unmaps, 1);
-	if (copy)
-		stat_add(&sh->bytes_from_dev, size);
+	if (unlikely(waiters || p->kind == POOL_TRANSIENT))
+		_swiotlb_mapping_release_after(dev, p, waiters);
+	if (attrs & ATTR_UNDO_MAP) /* as if the map never happened */
+		devcount_map(dev, tc, -1, size);
+	else
+		devcount_unmap(dev, tc, copy ? size : 0);
 	return 0;
 bad:
 	return _swiotlb_dev_reject(dev, -EINVAL,
@@ -180,10 +203,13 @@ void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t si
 	struct pool *p = NULL;
 
 	if (dev_may_have_bounced(dev)) {
+		/* before rcu_enter(): see devcount_map() */
+		struct dev_tcount *tc = _swiotlb_devcount_get(dev);
+
 		rcu_enter();
 		p = _swiotlb_lookup_dev_pool(dev, addr);
 		if (p)
-			unmap_bounce(dev, p, addr, size, dir, ATTR_UNDO_MAP);
+			unmap_bounce(dev, tc, p, addr, size, dir, ATTR_UNDO_MAP);
 		rcu_exit();
 	}
 	if (!p) /* a direct entry: only its count */
@@ -193,6 +219,7 @@ void _swiotlb_unmap_undo(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t si
 SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
 			      enum swiotlb_dir dir, unsigned attrs)
 {
+	struct dev_tcount *tc;
 	struct pool *p;
 	int rc = 0;
 
@@ -202,10 +229,14 @@ SWIOTLB_API int swiotlb_unmap(struct swiotlb_dev *dev, swiotlb_addr_t addr, size
 		return _swiotlb_dev_reject(dev, -EINVAL, "unmap: bad argument", addr, size);
 	if (!dev_may_have_bounced(dev))
 		return not_a_mapping(dev, true, addr, size); /* a direct address? */
+	tc = _swiotlb_devcount_get(dev); /* before rcu_enter(): see devcount_map() */
+	p = dev->mem->initial;
+	if (p && addr - p->start < p->end - p->start) /* no RCU needed: see struct swiotlb_mem */
+		return unmap_bounce(dev, tc, p, addr, size, dir, attrs);
 	rcu_enter();
 	p = _swiotlb_lookup_dev_pool(dev, addr);
 	if (p)
-		rc = unmap_bounce(dev, p, addr, size, dir, attrs);
+		rc = unmap_bounce(dev, tc, p, addr, size, dir, attrs);
 	rcu_exit();
 	if (!p)
 		return not_a_mapping(dev, true, addr, size);

@@ -8,7 +8,7 @@
  *
  * Included after the library sources (run.sh builds one translation unit
  * per harness: model_env.c, every src .c file but the environment ones
- * (log.c, fork.c, provider*.c), the harness).
+ * (log.c, fork.c, devcount.c, provider*.c), the harness).
  */
 #ifndef SWIOTLB_HARNESS_H
 #define SWIOTLB_HARNESS_H
@@ -68,6 +68,31 @@ void _swiotlb_log_init(struct log_state *ls)
 void _swiotlb_log_fini(struct swiotlb_mem *mem)
 {
 	(void)mem;
+}
+
+/* ---- devcount.c is not compiled (thread-local statistics, pthread
+ * keys): no per-thread blocks, so every count goes to the device's
+ * shards, the library's own fallback ---- */
+void _swiotlb_devcount_init(struct swiotlb_dev *dev)
+{
+	(void)dev;
+}
+
+void _swiotlb_devcount_fini(struct swiotlb_dev *dev)
+{
+	(void)dev;
+}
+
+struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
+{
+	(void)dev;
+	return NULL;
+}
+
+void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s)
+{
+	(void)dev;
+	s->maps = s->unmaps = s->bytes_to_dev = s->bytes_from_dev = 0;
 }
 
 /* ---- fork.c is not compiled (no fork in a model) ---- */
