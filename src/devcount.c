@@ -188,7 +188,8 @@ void _swiotlb_devcount_fini(struct swiotlb_dev *dev)
 	struct dev_tcount *c, *tmp;
 
 	pthread_mutex_lock(&tc_lock);
-	cds_list_for_each_entry_safe (c, tmp, &dev->tc_list, dev_node) {
+	cds_list_for_each_entry_safe(c, tmp, &dev->tc_list, dev_node)
+	{
 		cds_list_del(&c->dev_node);
 		st_relaxed(&c->dev, NULL);
 	}
