@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "util.h"
 
 #define PROBE_EVERY 50
 #define SRC_LEN ((size_t)(16u << 20) + 8192)
@@ -87,20 +88,6 @@ static struct mix mixes[] = {
 #define NMIXES (sizeof(mixes) / sizeof(mixes[0]))
 #define TRACE_MIX 4
 
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static size_t rng_range(uint64_t *s, size_t lo, size_t hi)
-{
-	return lo + (size_t)(rng_next(s) % (hi - lo + 1));
-}
 
 /* ---- the trace mix ---- */
 
@@ -214,7 +201,7 @@ static void mix_pick(struct frun *r, size_t *size, size_t *off)
 	*size = 0;
 	*off = 0;
 	if (m->tn) {
-		size_t i = (size_t)(rng_next(&r->rng) % m->tn);
+		size_t i = (size_t)(util_rand(&r->rng) % m->tn);
 
 		*size = m->tsize[i];
 		*off = m->toff[i];
@@ -222,11 +209,11 @@ static void mix_pick(struct frun *r, size_t *size, size_t *off)
 	}
 	for (unsigned i = 0; i < m->nparts; i++)
 		total += m->parts[i].weight;
-	w = (unsigned)(rng_next(&r->rng) % total);
+	w = (unsigned)(util_rand(&r->rng) % total);
 	for (unsigned i = 0; i < m->nparts; i++) {
 		if (w < m->parts[i].weight) {
-			*size = rng_range(&r->rng, m->parts[i].lo, m->parts[i].hi);
-			*off = m->odd_offsets ? (size_t)(rng_next(&r->rng) & 4095) & ~(size_t)63
+			*size = (size_t)util_rand_range(&r->rng, m->parts[i].lo, m->parts[i].hi);
+			*off = m->odd_offsets ? (size_t)(util_rand(&r->rng) & 4095) & ~(size_t)63
 					      : 0;
 			return;
 		}
@@ -263,7 +250,7 @@ static bool op_map(struct frun *r)
 
 static int op_unmap(struct frun *r)
 {
-	size_t i = (size_t)(rng_next(&r->rng) % r->nlive);
+	size_t i = (size_t)(util_rand(&r->rng) % r->nlive);
 	struct live l = r->live[i];
 
 	r->live[i] = r->live[--r->nlive];
@@ -400,7 +387,7 @@ static int frag_mix(struct jw *w, struct mix *m)
 			r[k] = (struct frun){ .mix = m,
 					      .strict = k == 0,
 					      .pct = opts.frag_pct[i],
-					      .rng = opts.frag_seed };
+					      .rng = util_rand_seed(opts.frag_seed) };
 			r[k].src = aligned_alloc(4096, SRC_LEN); /* offsets are page offsets */
 			r[k].live = malloc(MAX_LIVE * sizeof(*r[k].live));
 			if (!r[k].src || !r[k].live || frun_run(&r[k]) < 0)

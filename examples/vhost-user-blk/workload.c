@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h" /* common/: util_rand */
 #include "workload.h"
 
 double now_sec(void)
@@ -19,15 +20,6 @@ double now_sec(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 struct lane {
 	struct vblk_req r;
@@ -79,10 +71,10 @@ static void lane_fill(struct work *w, struct lane *l, unsigned idx)
 {
 	size_t sectors = w->max_len / VBLK_SECTOR, len;
 	uint64_t base = idx * w->slice, off;
-	bool wr = rnd(&w->rng) & 1;
+	bool wr = util_rand(&w->rng) & 1;
 
-	len = (rnd(&w->rng) % 8 == 0 ? sectors : rnd(&w->rng) % sectors + 1) * VBLK_SECTOR;
-	off = base + (rnd(&w->rng) % ((w->slice - len) / VBLK_SECTOR + 1)) * VBLK_SECTOR;
+	len = (util_rand(&w->rng) % 8 == 0 ? sectors : util_rand(&w->rng) % sectors + 1) * VBLK_SECTOR;
+	off = base + (util_rand(&w->rng) % ((w->slice - len) / VBLK_SECTOR + 1)) * VBLK_SECTOR;
 	l->r = (struct vblk_req){ .op = wr ? VBLK_WRITE : VBLK_READ, .offset = off,
 				  .buf = l->buf, .len = len, .priv = l };
 	if (!wr) {
@@ -90,7 +82,7 @@ static void lane_fill(struct work *w, struct lane *l, unsigned idx)
 		return;
 	}
 	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = rnd(&w->rng);
+		uint64_t v = util_rand(&w->rng);
 
 		memcpy(l->buf + i, &v, 8);
 	}
@@ -148,7 +140,7 @@ int work_random(struct vblk *b, const struct qsd *q, unsigned char *shadow, size
 		unsigned lanes, size_t max_len, double secs, unsigned min_req, uint64_t seed,
 		struct work_result *res)
 {
-	struct work w = { .b = b, .shadow = shadow, .rng = seed | 1, .res = res };
+	struct work w = { .b = b, .shadow = shadow, .rng = util_rand_seed(seed), .res = res };
 	int rc = -ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -242,8 +234,8 @@ static int lat_push(struct bench_cell *c, uint64_t ns)
 
 static int bench_submit(struct vblk *b, struct bench_slot *s, uint64_t *rng, uint64_t span)
 {
-	s->r.op = rnd(rng) & 1 ? VBLK_WRITE : VBLK_READ;
-	s->r.offset = rnd(rng) % (span / s->r.len) * s->r.len;
+	s->r.op = util_rand(rng) & 1 ? VBLK_WRITE : VBLK_READ;
+	s->r.offset = util_rand(rng) % (span / s->r.len) * s->r.len;
 	s->t0 = now_ns();
 	return vblk_submit(b, &s->r);
 }
@@ -343,7 +335,7 @@ int bench_run(struct vblk *b, struct bench_cell *c, unsigned ms, uint64_t seed)
 	rc = bench_bufs(b, s, c, true);
 	cpu0 = thread_cpu();
 	if (!rc)
-		rc = bench_loop(b, c, s, ms, seed | 1);
+		rc = bench_loop(b, c, s, ms, util_rand_seed(seed));
 	c->cpu_seconds += thread_cpu() - cpu0;
 	if (c->dev_pid)
 		c->dev_cpu_seconds += proc_cpu(c->dev_pid) - dev0;
