@@ -9,11 +9,17 @@
  * for swiotlb_mem_destroy()).
  *
  * Order in the parent before fork(), reversed after it:
- *   1. the registry of memories, then per memory: the resize lock, the
+ *   1. liburcu-bp's locks (its grace-period and reader-registry mutexes).
+ *      First, because a thread in a grace period (the resize thread)
+ *      holds the grace-period mutex while it waits for readers, and a
+ *      reader may be waiting for one of our area locks: taking ours first
+ *      would deadlock.  No thread holding one of our locks ever waits for
+ *      liburcu's (read sections begin before any of our locks are taken,
+ *      and nobody waits for a grace period while holding one).
+ *   2. the registry of memories, then per memory: the resize lock, the
  *      memory lock, the lookup writer lock, every area lock of every
  *      published pool, the wait-queue lock, the limbo lock (the order
- *      every other path takes them in, so this cannot deadlock);
- *   2. liburcu-bp's reader registry.
+ *      every other path takes them in).
  */
 #include <pthread.h>
 
@@ -56,20 +62,20 @@ static void fork_prepare(void)
 {
 	struct swiotlb_mem *mem;
 
+	_swiotlb_rcu_fork_prepare();
 	pthread_mutex_lock(&registry_lock);
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_lock_all(mem);
-	_swiotlb_rcu_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	struct swiotlb_mem *mem;
 
-	_swiotlb_rcu_fork_done(false);
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_unlock_all(mem);
 	pthread_mutex_unlock(&registry_lock);
+	_swiotlb_rcu_fork_done(false);
 }
 
 /* The child: only the forking thread exists.  Forget the resize thread
@@ -78,7 +84,6 @@ static void fork_child(void)
 {
 	struct swiotlb_mem *mem;
 
-	_swiotlb_rcu_fork_done(true);
 	cds_list_for_each_entry (mem, &registry, fork_node) {
 		mem_unlock_all(mem);
 		mem->resize.started = false;
@@ -86,6 +91,7 @@ static void fork_child(void)
 		st_relaxed(&mem->waitq.nwaiters, 0);
 	}
 	pthread_mutex_unlock(&registry_lock);
+	_swiotlb_rcu_fork_done(true);
 }
 
 static void fork_hooks_register(void)

@@ -76,9 +76,9 @@ void _swiotlb_rcu_synchronize(void)
 	tsan_acquire(&_swiotlb_rcu_token);
 }
 
-/* liburcu-bp's part of the fork protocol (fork.c): its reader registry
- * is taken after the library's own locks and given back before them.  In
- * a model check there is no fork. */
+/* liburcu-bp's part of the fork protocol (fork.c): its locks are taken
+ * before the library's own and given back after them.  In a model check
+ * there is no fork. */
 void _swiotlb_rcu_fork_prepare(void)
 {
 #ifndef SWIOTLB_MODEL_CHECK
