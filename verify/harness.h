@@ -243,6 +243,36 @@ static struct swiotlb_dev *h_dev(struct swiotlb_mem *mem, bool with_direct)
 	return dev;
 }
 
+/* P0's end of the add shapes: map buf (first byte 7) and hand the
+ * address over with a relaxed store, as a driver's ring would. */
+static void h_map_hand_off(struct swiotlb_dev *dev, unsigned char *buf, size_t len,
+			   _Atomic swiotlb_addr_t *handoff)
+{
+	swiotlb_addr_t a;
+
+	buf[0] = 7;
+	if (swiotlb_map(dev, buf, len, SWIOTLB_BIDIRECTIONAL, 0, &a) == 0)
+		atomic_store_explicit(handoff, a, memory_order_relaxed);
+}
+
+/* P1's end: if the address arrived (relaxed load), it is a live bounce
+ * mapping of dev: is_bounce, optionally a sync that brings P0's byte
+ * back, and the unmap all succeed. */
+static void h_receive_check(struct swiotlb_dev *dev, unsigned char *buf, size_t len,
+			    _Atomic swiotlb_addr_t *handoff, bool sync)
+{
+	swiotlb_addr_t a = atomic_load_explicit(handoff, memory_order_relaxed);
+
+	if (!a)
+		return;
+	assert(swiotlb_is_bounce(dev, a));
+	if (sync) {
+		assert(swiotlb_sync_for_cpu(dev, a, 1, SWIOTLB_BIDIRECTIONAL) == 0);
+		assert(buf[0] == 7);
+	}
+	assert(swiotlb_unmap(dev, a, len, SWIOTLB_BIDIRECTIONAL, 0) == 0);
+}
+
 static pthread_t h_spawn(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;

@@ -23,23 +23,15 @@ static void *p2(void *arg)
 
 static void *p0(void *arg)
 {
-	swiotlb_addr_t a;
-
 	(void)arg;
-	if (swiotlb_map(dev, buf1, sizeof(buf1), SWIOTLB_BIDIRECTIONAL, 0, &a) == 0)
-		atomic_store_explicit(&handoff, a, memory_order_relaxed);
+	h_map_hand_off(dev, buf1, sizeof(buf1), &handoff);
 	return NULL;
 }
 
 static void *p1(void *arg)
 {
-	swiotlb_addr_t a = atomic_load_explicit(&handoff, memory_order_relaxed);
-
 	(void)arg;
-	if (!a)
-		return NULL;
-	assert(swiotlb_is_bounce(dev, a));
-	assert(swiotlb_unmap(dev, a, sizeof(buf1), SWIOTLB_BIDIRECTIONAL, 0) == 0);
+	h_receive_check(dev, buf1, sizeof(buf1), &handoff, false);
 	return NULL;
 }
 
