@@ -319,7 +319,8 @@ struct swiotlb_mem_config {
 	swiotlb_addr_t limit;
 	const struct swiotlb_provider *provider; /* NULL = anonymous mmap */
 	swiotlb_log_fn log;                      /* NULL = stderr, "libswiotlb: " prefix */
-	/* place mappings exactly like the kernel (Linux 6.1): first fit from a
+	/* place mappings like the kernel's slot search (Linux v6.9+; docs/SIZING.md
+	 * says which versions place the same): first fit from a
 	 * search cursor that only moves forward.  Default (false): hot slots are
 	 * reused first (when the latest mapping of an area is freed, or the area
 	 * empties, the cursor moves back), and segments are kept to runs of one
