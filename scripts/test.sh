@@ -16,7 +16,7 @@
 #   9. verify: GenMC harnesses of the real src/ under RC11 and IMM
 #      (verify/run.sh; builds GenMC once per machine into
 #      /var/cache/genmc-0.10.3 from ../shared/tools/genmc, ~10 min, cached)
-#  10. mutate (not in the default list, ~15 min): weakens each barrier and
+#  10. mutate (not in the default list; .ci/run runs it; ~3 min): weakens each barrier and
 #      grace period of src/ in turn; fails unless a harness catches each
 # Installs missing Debian packages first (scripts/deps.sh).
 # Environment: JOBS (parallel build jobs), SWIOTLB_STRESS_SCALE (stress
