@@ -228,7 +228,7 @@ static void record_mapping(struct pool *p, unsigned first, const struct slot_req
 
 	for (unsigned i = h; i < first + rq->nslots; i++) {
 		st_relaxed(&p->slots[i].head, h);
-		st_relaxed(&p->slots[i].state, SLOT_TAIL);
+		st_relaxed(&p->slots[i].tag, tag_with(ld_relaxed(&p->slots[i].tag), SLOT_TAIL));
 	}
 	st_relaxed(&hs->pad, (uint8_t)pad);
 	st_relaxed(&hs->offset, (uint16_t)(rq->offset & (SLOT_SIZE - 1)));
@@ -237,7 +237,10 @@ static void record_mapping(struct pool *p, unsigned first, const struct slot_req
 	st_relaxed(&hs->orig, rq->orig);
 	st_relaxed(&hs->dev, rq->dev);
 	st_relaxed(&hs->dir, (uint8_t)rq->dir);
-	st_relaxed(&hs->state, rq->state);
+	/* release: pairs with the acquire of a lock-free claim (unmap.c),
+	 * which reads the fields above after swapping this tag */
+	atomic_store_explicit(&hs->tag, tag_next(ld_relaxed(&hs->tag), rq->state),
+			      memory_order_release);
 }
 
 /*
@@ -275,32 +278,24 @@ static inline void report_used_batched(struct pool *p, struct area *a)
 }
 
 /*
- * Find and claim rq->nslots slots in area 'ai' of pool p.  Returns the
- * pool-relative index of the first slot, or -1.  Takes the area lock.  On
- * success the area cursor moves past the run and the used count grows.
- * Fails at once (without searching) when the area has too few free slots
- * or the pool is retired.
+ * Find and claim rq->nslots slots in area 'ai' of pool p, whose lock the
+ * caller holds.  Returns the pool-relative index of the first slot, or
+ * -1.  On success the area cursor moves past the run and the used count
+ * grows.  Fails at once when the area has too few free slots or the pool
+ * is retired.
  */
-int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
+int _swiotlb_area_find_slots_locked(struct pool *p, unsigned ai, const struct slot_req *rq)
 {
 	struct area *a = &p->areas[ai];
 	unsigned base = ai * p->area_slots, idx;
-	int found = -1;
-
-	/* cheap unlocked look first: skip a full area without its lock
-	 * (not for a MAY_BLOCK retry, whose no-lost-wake-up argument needs
-	 * the lock: wait.c) */
-	if (!rq->waiting && rq->nslots > p->area_slots - ld_relaxed(&a->used))
-		return -1;
-	spin_lock(&a->lock);
 	unsigned used = ld_relaxed(&a->used);
-	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
-		goto out;
+	int found;
 
+	if (rq->nslots > p->area_slots - used || ld_relaxed(&p->retired))
+		return -1;
 	found = find_run(p, a, base, used, rq, &idx);
 	if (found < 0)
-		goto out;
-
+		return -1;
 	mark_used(p, (unsigned)found, rq);
 	record_mapping(p, (unsigned)found, rq);
 	add_locked(&a->live, 1);
@@ -316,7 +311,25 @@ int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req 
 	st_relaxed(&a->used, used + rq->nslots);
 	report_used_batched(p, a);
 	add_locked(&a->allocs, 1);
-out:
+	return found;
+}
+
+/*
+ * _swiotlb_area_find_slots_locked() with the area lock taken here.
+ * Without the lock first when the area visibly has too few free slots.
+ */
+int _swiotlb_area_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq)
+{
+	struct area *a = &p->areas[ai];
+	int found;
+
+	/* cheap unlocked look first: skip a full area without its lock
+	 * (not for a MAY_BLOCK retry, whose no-lost-wake-up argument needs
+	 * the lock: wait.c) */
+	if (!rq->waiting && rq->nslots > p->area_slots - ld_relaxed(&a->used))
+		return -1;
+	spin_lock(&a->lock);
+	found = _swiotlb_area_find_slots_locked(p, ai, rq);
 	spin_unlock(&a->lock);
 	return found;
 }
@@ -354,7 +367,7 @@ void _swiotlb_area_release_slots(struct pool *p, unsigned ai, unsigned first, un
 	count = (end < p->nslots && (end & last)) ? ld_relaxed(&p->free_run[end]) : 0;
 	for (i = end; i-- > first;) {
 		st_relaxed(&p->free_run[i], (uint16_t)++count);
-		st_relaxed(&p->slots[i].state, SLOT_FREE);
+		st_relaxed(&p->slots[i].tag, tag_with(ld_relaxed(&p->slots[i].tag), SLOT_FREE));
 	}
 	for (i = first; i-- > 0 && (i & last) != last;) {
 		if (!ld_relaxed(&p->free_run[i]))

@@ -25,6 +25,7 @@
  * reuse).  When the calloc fails, the shard's atomic counters are used.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -69,6 +70,7 @@ static void tc_thread_exit(void *arg)
 		struct swiotlb_dev *dev = ld_relaxed(&i->dev);
 
 		if (dev) {
+			_swiotlb_runcache_thread_exit(dev, i);
 			tc_fold(dev, i);
 			cds_list_del(&i->dev_node);
 		}
@@ -84,12 +86,14 @@ static void tc_thread_exit(void *arg)
 		tc_self.hot[i].id = 0;
 }
 
-static void tc_fork_prepare(void)
+/* tc_lock also guards every memory's device list and every run cache
+ * against thieves (runcache.c); fork.c takes it around fork(). */
+void _swiotlb_devcount_lock(void)
 {
 	pthread_mutex_lock(&tc_lock);
 }
 
-static void tc_fork_done(void)
+void _swiotlb_devcount_unlock(void)
 {
 	pthread_mutex_unlock(&tc_lock);
 }
@@ -98,15 +102,19 @@ static void tc_init_once(void)
 {
 	if (pthread_key_create(&tc_key, tc_thread_exit))
 		abort(); /* only EAGAIN (keys exhausted) at load time */
-	/* the child must not inherit tc_lock held by a thread it lacks */
-	pthread_atfork(tc_fork_prepare, tc_fork_done, tc_fork_done);
+	_swiotlb_runcache_init();
 }
 
+/* A new device: its id, its (empty) list of blocks, and its place on its
+ * memory's device list. */
 void _swiotlb_devcount_init(struct swiotlb_dev *dev)
 {
 	pthread_once(&tc_once, tc_init_once);
 	dev->id = add_relaxed(&tc_next_id, 1);
 	CDS_INIT_LIST_HEAD(&dev->tc_list);
+	pthread_mutex_lock(&tc_lock);
+	cds_list_add(&dev->mem_node, &dev->mem->devs);
+	pthread_mutex_unlock(&tc_lock);
 }
 
 /* Attach a block of this thread (a free one or a new one) to dev. */
@@ -123,12 +131,14 @@ struct dev_tcount *_swiotlb_devcount_slow(struct swiotlb_dev *dev)
 		tc_self.list = c;
 	}
 	if (c) {
+		memset(&c->cache, 0, sizeof(c->cache));
 		st_relaxed(&c->maps, 0);
 		st_relaxed(&c->unmaps, 0);
 		st_relaxed(&c->bytes_to_dev, 0);
 		st_relaxed(&c->bytes_from_dev, 0);
 		st_relaxed(&c->dev, dev);
 		c->dev_id = dev->id;
+		c->mem = dev->mem;
 		cds_list_add(&c->dev_node, &dev->tc_list);
 	}
 	pthread_mutex_unlock(&tc_lock);
@@ -163,6 +173,34 @@ struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
 	return _swiotlb_devcount_slow(dev);
 }
 
+/* The calling thread's blocks (a list through thread_next), for the
+ * give-back of its cached runs (runcache.c). */
+struct dev_tcount *_swiotlb_devcount_mine(void)
+{
+	return tc_self.list;
+}
+
+/* Take every run cached for mem back (runcache.c), under tc_lock. */
+unsigned _swiotlb_devcount_drain(struct swiotlb_mem *mem, bool always)
+{
+	unsigned n;
+
+	if (!_swiotlb_runcache_on)
+		return 0;
+	pthread_mutex_lock(&tc_lock);
+	n = _swiotlb_runcache_drain_locked(mem, always);
+	pthread_mutex_unlock(&tc_lock);
+	return n;
+}
+
+/* The run caches of mem, summed (runcache.c), under tc_lock. */
+void _swiotlb_devcount_cache_sum(const struct swiotlb_mem *mem, struct runcache_sum *s)
+{
+	pthread_mutex_lock(&tc_lock);
+	_swiotlb_runcache_sum_locked(mem, s);
+	pthread_mutex_unlock(&tc_lock);
+}
+
 /* Sum of dev's per-thread counters, exited threads included. */
 void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s)
 {
@@ -182,16 +220,19 @@ void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum 
 	pthread_mutex_unlock(&tc_lock);
 }
 
-/* swiotlb_dev_destroy(): detach every thread's block from dev. */
+/* swiotlb_dev_destroy(): detach every thread's block from dev (their
+ * cached runs go back to the areas), and dev from its memory. */
 void _swiotlb_devcount_fini(struct swiotlb_dev *dev)
 {
 	struct dev_tcount *c, *tmp;
 
 	pthread_mutex_lock(&tc_lock);
+	_swiotlb_runcache_dev_retire(dev);
 	cds_list_for_each_entry_safe(c, tmp, &dev->tc_list, dev_node)
 	{
 		cds_list_del(&c->dev_node);
 		st_relaxed(&c->dev, NULL);
 	}
+	cds_list_del(&dev->mem_node);
 	pthread_mutex_unlock(&tc_lock);
 }

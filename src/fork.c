@@ -16,7 +16,9 @@
  *      would deadlock.  No thread holding one of our locks ever waits for
  *      liburcu's (read sections begin before any of our locks are taken,
  *      and nobody waits for a grace period while holding one).
- *   2. the registry of memories, then per memory: the resize lock, the
+ *   2. the registry of memories, devcount.c's tc_lock (with it, every
+ *      run cache is emptied and its owner shut out until after fork:
+ *      runcache.c), then per memory: the resize lock, the
  *      memory lock, the lookup writer lock, every area lock of every
  *      published pool, the wait-queue lock, the limbo lock (the order
  *      every other path takes them in).
@@ -64,6 +66,8 @@ static void fork_prepare(void)
 
 	_swiotlb_rcu_fork_prepare();
 	pthread_mutex_lock(&registry_lock);
+	_swiotlb_devcount_lock();
+	_swiotlb_runcache_fork_prepare(&registry);
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_lock_all(mem);
 }
@@ -74,6 +78,8 @@ static void fork_parent(void)
 
 	cds_list_for_each_entry (mem, &registry, fork_node)
 		mem_unlock_all(mem);
+	_swiotlb_runcache_fork_done(&registry, false);
+	_swiotlb_devcount_unlock();
 	pthread_mutex_unlock(&registry_lock);
 	_swiotlb_rcu_fork_done(false);
 }
@@ -90,6 +96,8 @@ static void fork_child(void)
 		mem->waitq.head = mem->waitq.tail = NULL;
 		st_relaxed(&mem->waitq.nwaiters, 0);
 	}
+	_swiotlb_runcache_fork_done(&registry, true);
+	_swiotlb_devcount_unlock();
 	pthread_mutex_unlock(&registry_lock);
 	_swiotlb_rcu_fork_done(true);
 }

@@ -48,6 +48,7 @@ void _swiotlb_rcu_fork_done(bool child);
 /* ---- area.c: slot search and release inside one area ---- */
 void _swiotlb_area_report_used(struct pool *p, struct area *a, bool force);
 int _swiotlb_area_find_slots(struct pool *p, unsigned area, const struct slot_req *rq);
+int _swiotlb_area_find_slots_locked(struct pool *p, unsigned ai, const struct slot_req *rq);
 void _swiotlb_area_uncount_map(struct pool *p, unsigned ai, size_t size);
 void _swiotlb_area_release_slots(struct pool *p, unsigned area, unsigned first, unsigned n,
 				 size_t copied_back);
@@ -193,10 +194,15 @@ int _swiotlb_dev_reject(struct swiotlb_dev *dev, int err, const char *what, swio
 			size_t size);
 
 /* ---- devcount.c: per-thread bounce counters of a device ---- */
+void _swiotlb_devcount_lock(void);
+void _swiotlb_devcount_unlock(void);
 void _swiotlb_devcount_init(struct swiotlb_dev *dev);
 void _swiotlb_devcount_fini(struct swiotlb_dev *dev);
 struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev);
 void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s);
+struct dev_tcount *_swiotlb_devcount_mine(void);
+unsigned _swiotlb_devcount_drain(struct swiotlb_mem *mem, bool always);
+void _swiotlb_devcount_cache_sum(const struct swiotlb_mem *mem, struct runcache_sum *s);
 
 /*
  * Count a bounce map (n = 1, bytes copied in) or take it back (n = -1) in
@@ -231,6 +237,31 @@ static inline void devcount_unmap(struct swiotlb_dev *dev, struct dev_tcount *c,
 		stat_add(&sh->unmaps, 1);
 		stat_add(&sh->bytes_from_dev, bytes);
 	}
+}
+
+/* ---- runcache.c: per-thread caches of freed runs ---- */
+extern bool _swiotlb_runcache_on; /* set once, before any device exists */
+void _swiotlb_runcache_init(void);
+bool _swiotlb_runcache_has_room(const struct dev_tcount *tc, unsigned nslots);
+bool _swiotlb_runcache_push(struct swiotlb_mem *mem, struct dev_tcount *tc, const struct pool *p,
+			    unsigned h, size_t copied_back);
+int _swiotlb_runcache_map(struct swiotlb_dev *dev, struct dev_tcount *tc,
+			  const struct slot_req *rq);
+int _swiotlb_runcache_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq,
+				 struct dev_tcount *mine);
+/* tc_lock held (devcount.c, fork.c): */
+unsigned _swiotlb_runcache_drain_locked(struct swiotlb_mem *mem, bool always);
+void _swiotlb_runcache_thread_exit(struct swiotlb_dev *dev, struct dev_tcount *tc);
+void _swiotlb_runcache_dev_retire(struct swiotlb_dev *dev);
+void _swiotlb_runcache_sum_locked(const struct swiotlb_mem *mem, struct runcache_sum *s);
+void _swiotlb_runcache_fork_prepare(struct cds_list_head *mems);
+void _swiotlb_runcache_fork_done(struct cds_list_head *mems, bool child);
+
+/* Does pool p take part in run caching?  The initial pool of a memory
+ * without strict_cursor, when membarrier is there (runcache.c). */
+static inline bool runcache_pool(const struct pool *p)
+{
+	return _swiotlb_runcache_on && p == p->mem->initial && !p->strict;
 }
 
 /* ---- map.c: streaming maps ---- */

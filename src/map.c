@@ -212,31 +212,33 @@ static inline void map_finish(struct map_ctx *m, struct dev_tcount *tc, struct p
  * unchanged.  Returns the first slot, or -1; *tried says whether it
  * searched.
  */
-static int map_initial_first(struct swiotlb_dev *dev, const struct slot_req *rq, unsigned cpu,
-			     bool *tried)
+static int map_initial_first(struct swiotlb_dev *dev, struct slot_req *rq, unsigned cpu,
+			     struct dev_tcount *tc, bool *tried)
 {
 	struct pool *ip = dev->mem->initial;
 
 	*tried = ip && pool_reachable(ip, dev);
 	if (!*tried)
 		return -1;
+	/* a map that missed the run cache gives back the thread's cached
+	 * runs in the area it searches, under the same lock (runcache.c) */
+	if (tc && runcache_pool(ip))
+		return _swiotlb_runcache_find_slots(ip, cpu & (ip->nareas - 1), rq,
+						    _swiotlb_devcount_mine());
 	return _swiotlb_area_find_slots(ip, cpu & (ip->nareas - 1), rq);
 }
 
-/* Claim slots for m->rq in a shared pool or, when dynamic, in a new
- * transient pool (asking for growth when a grown pool could serve the
- * device), and finish the mapping.  -ENOSPC when neither works. */
-int _swiotlb_map_bounce(struct map_ctx *m)
+/* Claim slots for m->rq in the shared pools (the calling CPU's area of
+ * the initial pool first) and finish the mapping.  -ENOSPC when none has
+ * room. */
+static int map_shared(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 {
 	struct swiotlb_dev *dev = m->dev;
-	unsigned cpu = current_cpu();
-	/* before rcu_enter(): see devcount_map() */
-	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
 	struct pool *p = dev->mem->initial;
 	bool tried;
 	int first;
 
-	first = map_initial_first(dev, &m->rq, cpu, &tried);
+	first = map_initial_first(dev, &m->rq, cpu, tc, &tried);
 	if (first >= 0) {
 		map_finish(m, tc, p, (unsigned)first, cpu);
 		return 0;
@@ -246,7 +248,39 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 	if (first >= 0)
 		map_finish(m, tc, p, (unsigned)first, cpu);
 	rcu_exit();
-	if (first >= 0)
+	return first >= 0 ? 0 : -ENOSPC;
+}
+
+/* The run-cache hit: the calling thread's cache for dev holds a run of
+ * exactly m->rq's shape (runcache.c).  No lock, no search. */
+static bool map_cached(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
+{
+	int h = _swiotlb_runcache_map(m->dev, tc, &m->rq);
+
+	if (h < 0)
+		return false;
+	map_finish(m, tc, m->dev->mem->initial, (unsigned)h - (m->rq.offset >> SLOT_SHIFT), cpu);
+	return true;
+}
+
+/* Claim slots for m->rq from the thread's run cache, in a shared pool
+ * or, when dynamic, in a new transient pool (asking for growth when a
+ * grown pool could serve the device), and finish the mapping.  Before
+ * giving up on the shared pools, every run parked in a run cache goes
+ * back (always for a MAY_BLOCK retry: runcache.c).  -ENOSPC when nothing
+ * works. */
+int _swiotlb_map_bounce(struct map_ctx *m)
+{
+	struct swiotlb_dev *dev = m->dev;
+	unsigned cpu = current_cpu();
+	/* before rcu_enter(): see devcount_map() */
+	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
+
+	if (tc && ld_relaxed(&tc->cache.n) && map_cached(m, tc, cpu))
+		return 0;
+	if (map_shared(m, tc, cpu) == 0)
+		return 0;
+	if (_swiotlb_devcount_drain(dev->mem, m->rq.waiting) && map_shared(m, tc, cpu) == 0)
 		return 0;
 	if (!dev->mem->cfg.dynamic)
 		return -ENOSPC;

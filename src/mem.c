@@ -244,6 +244,7 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	mem_set_config(mem, c, size);
 	pthread_mutex_init(&mem->lock, NULL);
 	_swiotlb_waitq_init(&mem->waitq);
+	CDS_INIT_LIST_HEAD(&mem->devs);
 	p = _swiotlb_pool_create(mem, size, mem->cfg.nareas, mem->cfg.limit, PAGE_SZ, POOL_INITIAL,
 				 &rc);
 	if (!p || _swiotlb_mem_add_pool(mem, p) < 0)

@@ -29,7 +29,7 @@ static void slots_init(struct pool *p)
 		unsigned to_pool_end = p->nslots - i;
 
 		atomic_init(&p->free_run[i], to_seg_end < to_pool_end ? to_seg_end : to_pool_end);
-		atomic_init(&p->slots[i].state, SLOT_FREE);
+		atomic_init(&p->slots[i].tag, SLOT_FREE);
 	}
 }
 

@@ -14,19 +14,32 @@
 
 #include "internal.h"
 
-/* Used slots in shared pools, exactly: the sum of the areas' counts. */
-uint64_t _swiotlb_stats_used_slots(const struct swiotlb_mem *mem)
+/* Used slots in shared pools: the sum of the areas' counts, less the
+ * runs parked in run caches (cached: their sum, or NULL to compute it). */
+static uint64_t used_slots(const struct swiotlb_mem *mem, const struct runcache_sum *cached)
 {
+	struct runcache_sum rc;
 	struct pool_set *s;
 	uint64_t used = 0;
 
+	if (!cached) {
+		_swiotlb_devcount_cache_sum(mem, &rc);
+		cached = &rc;
+	}
 	rcu_enter();
 	/* pairs with the store-release in set_replace() (mem.c): see there */
 	s = atomic_load_explicit(&mem->pools, memory_order_acquire);
 	for (unsigned i = 0; i < s->n; i++)
 		used += _swiotlb_pool_used(s->pools[i]);
 	rcu_exit();
-	return used;
+	/* read at different times: clamped while threads are busy */
+	return used >= cached->slots ? used - cached->slots : 0;
+}
+
+/* Used slots in shared pools, exact once threads are quiet. */
+uint64_t _swiotlb_stats_used_slots(const struct swiotlb_mem *mem)
+{
+	return used_slots(mem, NULL);
 }
 
 /* Fold a retiring shared pool's per-area counters into the memory's
@@ -58,9 +71,12 @@ static void sum_pool(const struct pool *p, struct swiotlb_stats *st)
 
 static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 {
+	struct runcache_sum rc;
 	struct pool_set *s;
 
 	memset(st, 0, sizeof(*st));
+	/* not under mem->lock: tc_lock is taken before it around fork() */
+	_swiotlb_devcount_cache_sum(mem, &rc);
 	/* the set and the folded totals of removed pools change together
 	 * under mem->lock (_swiotlb_mem_remove_pool()) */
 	pthread_mutex_lock((pthread_mutex_t *)&mem->lock);
@@ -77,14 +93,16 @@ static void mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
 	pthread_mutex_unlock((pthread_mutex_t *)&mem->lock);
 	/* transient pools hold exactly one mapping each; they count into the
 	 * memory's transient_* counters directly (area.c) */
+	/* runs parked in run caches count in their areas' live */
+	st->mappings -= rc.runs <= st->mappings ? rc.runs : st->mappings;
 	st->mappings += ld_relaxed(&mem->stats.transient_live);
-	st->maps += ld_relaxed(&mem->stats.transient_maps);
+	st->maps += ld_relaxed(&mem->stats.transient_maps) + rc.maps;
 	st->bytes_to_device += ld_relaxed(&mem->stats.transient_bytes_to_dev) +
-			       ld_relaxed(&mem->stats.sync_bytes_to_dev);
+			       ld_relaxed(&mem->stats.sync_bytes_to_dev) + rc.bytes_to_dev;
 	st->bytes_from_device += ld_relaxed(&mem->stats.transient_bytes_from_dev) +
-				 ld_relaxed(&mem->stats.sync_bytes_from_dev);
+				 ld_relaxed(&mem->stats.sync_bytes_from_dev) + rc.bytes_from_dev;
 	st->total_slots = ld_relaxed(&mem->stats.total_slots);
-	st->used_slots = _swiotlb_stats_used_slots(mem);
+	st->used_slots = used_slots(mem, &rc);
 	st->hiwater_slots = ld_relaxed(&mem->stats.hiwater);
 	if (st->hiwater_slots < st->used_slots)
 		st->hiwater_slots = st->used_slots;

@@ -113,22 +113,65 @@ static inline size_t align_up(size_t v, size_t a)
  *                   slot, then the head overwrites its own with:
  *   SLOT_MAPPED     the head of a live streaming mapping (swiotlb_map);
  *   SLOT_COHERENT   the head of a live coherent allocation (swiotlb_alloc);
- *   SLOT_UNMAPPING  the head of a mapping an unmap has claimed for its
- *                   copy-back (compare-and-swap from SLOT_MAPPED, outside
- *                   the area lock); a racing second unmap or a sync of it
- *                   fails instead of copying too.  Freed (SLOT_FREE) under
- *                   the area lock right after the copy.
+ *   SLOT_UNMAPPING  the head of a mapping a locked unmap has claimed for
+ *                   its copy-back (a racing second unmap or a sync of it
+ *                   fails instead of copying too).  Freed (SLOT_FREE)
+ *                   under the area lock right after the copy.
+ *   SLOT_CACHED     the head of a run that a lock-free unmap claimed for
+ *                   its thread's run cache (runcache.c): still used in
+ *                   its area (free_run 0, area.used, area.live count it)
+ *                   but no mapping; the cache hands it to that thread's
+ *                   next map of the same shape, or gives it back to the
+ *                   area (SLOT_FREE) under the area lock.
  *
- * Transitions: FREE -> TAIL/MAPPED/COHERENT and back to FREE under the
- * area lock; MAPPED -> UNMAPPING by compare-and-swap.
+ * A slot's state is the low byte of its 32-bit 'tag'; the upper 24 bits
+ * are the head's generation, bumped each time the head becomes
+ * SLOT_MAPPED or SLOT_COHERENT.  Every transition out of SLOT_MAPPED is a
+ * compare-and-swap of the whole tag (MAPPED -> UNMAPPING under the area
+ * lock, MAPPED -> CACHED without it), so a claim that read the tag of one
+ * mapping cannot succeed on a later mapping at the same head (no ABA,
+ * short of 2^24 remaps of one head inside one claim, which the claimant's
+ * re-check after the swap still catches: unmap.c).  Every other
+ * transition (FREE -> TAIL/MAPPED/COHERENT, UNMAPPING/CACHED/COHERENT ->
+ * FREE) is a store under the area lock, or (CACHED -> MAPPED) by the
+ * cache's owner thread, which alone holds a cached run.
  */
 enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_MAPPED = 1,
 	SLOT_COHERENT = 2,
 	SLOT_TAIL = 3,
-	SLOT_UNMAPPING = 4
+	SLOT_UNMAPPING = 4,
+	SLOT_CACHED = 5
 };
+
+#define TAG_STATE_MASK 0xffu
+#define TAG_GEN_ONE 0x100u
+/* Model-check builds may narrow the generation so that a harness sees it
+ * wrap (verify/): the re-check after a claim must then catch it. */
+#if defined(SWIOTLB_MODEL_CHECK) && defined(SWIOTLB_MODEL_TAG_GEN_BITS)
+#define TAG_GEN_MASK ((((uint32_t)1 << SWIOTLB_MODEL_TAG_GEN_BITS) - 1) << 8)
+#else
+#define TAG_GEN_MASK (~TAG_STATE_MASK)
+#endif
+
+/* The state of a tag. */
+static inline uint8_t tag_state(uint32_t tag)
+{
+	return (uint8_t)(tag & TAG_STATE_MASK);
+}
+
+/* The same generation in another state. */
+static inline uint32_t tag_with(uint32_t tag, uint8_t state)
+{
+	return (tag & ~TAG_STATE_MASK) | state;
+}
+
+/* The next generation, in 'state' (a head becoming a mapping). */
+static inline uint32_t tag_next(uint32_t tag, uint8_t state)
+{
+	return ((tag + TAG_GEN_ONE) & TAG_GEN_MASK) | state;
+}
 
 /*
  * Slot metadata.  The kernel's 'list' (free slots from a slot to the end of
@@ -138,20 +181,22 @@ enum slot_state {
  * and a 128-slot segment's counts are four cache lines where its slot
  * records would be 64.
  *
- * All fields change under the area lock (state also by the unmap claim);
+ * All fields change under the area lock, except the tag (the claims'
+ * compare-and-swaps, above) and a cached run's head, which the owner of
+ * the cache that holds it rewrites when it maps it again (runcache.c);
  * lock-free readers use relaxed loads and validate (head slot state, dev
  * and size) before trusting them.
  */
 struct slot {
-	_Atomic uint8_t state;   /* enum slot_state */
-	_Atomic uint8_t dir;     /* head: enum swiotlb_dir of the mapping */
-	_Atomic uint8_t pad;     /* head: padding slots allocated before it */
-	_Atomic uint16_t offset; /* head: bounce address - head slot address */
-	_Atomic uint16_t nslots; /* head: slots allocated, padding included */
+	_Atomic uint32_t tag; /* enum slot_state in the low byte, generation above */
 	/* data slots: pool index of the mapping's head, so a sync in the middle
 	 * finds it */
 	_Atomic uint32_t head;
-	_Atomic uint32_t size; /* head: mapping size in bytes */
+	_Atomic uint32_t size;   /* head: mapping size in bytes */
+	_Atomic uint16_t offset; /* head: bounce address - head slot address */
+	_Atomic uint16_t nslots; /* head: slots allocated, padding included */
+	_Atomic uint8_t dir;     /* head: enum swiotlb_dir of the mapping */
+	_Atomic uint8_t pad;     /* head: padding slots allocated before it */
 	_Atomic(void *) orig;  /* head: the caller's buffer (NULL: coherent) */
 	/* head: the mapping device; NULL once released */
 	_Atomic(const struct swiotlb_dev *) dev;
@@ -407,17 +452,21 @@ struct mem_counters {
  *   struct swiotlb_stats    | summed from
  *   ------------------------+----------------------------------------------
  *   total_slots             | counters.total_slots
- *   used_slots              | sum of areas' used
+ *   used_slots              | sum of areas' used - caches' slots
  *   hiwater_slots           | max(counters.hiwater, used_slots)
- *   mappings                | sum of areas' live + transient_live - coherent
- *                           | (clamped at 0)
+ *   mappings                | sum of areas' live - caches' n
+ *                           | + transient_live - coherent (clamped at 0)
  *   maps                    | sum of areas' maps + retired_maps
- *                           | + transient_maps
+ *                           | + transient_maps + caches' maps
  *   bytes_to_device         | sum of areas' bytes_to_dev + retired_bytes_to_dev
  *                           | + transient_bytes_to_dev + sync_bytes_to_dev
+ *                           | + caches' bytes_to_dev
  *   bytes_from_device       | sum of areas' bytes_from_dev
  *                           | + retired_bytes_from_dev
  *                           | + transient_bytes_from_dev + sync_bytes_from_dev
+ *                           | + caches' bytes_from_dev
+ *   ("caches": the run caches of every block of every device of the
+ *   memory, plus cache_gone for their statistics; runcache.c)
  *   failed_maps             | counters.failed_maps
  *   pools                   | pool set's n
  *   grown_pools, grows,     | the counters of the same name
@@ -461,6 +510,14 @@ struct swiotlb_mem {
 	pthread_mutex_t lock;           /* pool set changes, ndevs, folded counters */
 	unsigned ndevs;                 /* attached devices (under lock) */
 	struct cds_list_head fork_node; /* on fork.c's registry of memories */
+	/* attached devices, so that the run caches of their threads can be
+	 * summed and drained (devcount.c's tc_lock) */
+	struct cds_list_head devs;
+	/* run-cache statistics of threads and devices that are gone
+	 * (runcache.c: folded under tc_lock) */
+	struct run_cache_gone {
+		_Atomic uint64_t maps, bytes_to_dev, bytes_from_dev;
+	} cache_gone;
 
 	struct rcu_limbo limbo;    /* deferred frees (rcu.h) */
 	struct mem_resize resize;  /* resize.c */
@@ -489,6 +546,7 @@ struct swiotlb_dev {
 	struct dev_shard *shards;      /* per-CPU counters, see stats.c */
 	uint64_t id;                   /* unique, never reused (devcount.c) */
 	struct cds_list_head tc_list;  /* threads' dev_tcount blocks (tc_lock) */
+	struct cds_list_head mem_node; /* on mem->devs (tc_lock) */
 	struct dev_tcount_sum_atomic { /* blocks folded by exited threads */
 		_Atomic uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
 	} tc_gone;
@@ -513,6 +571,44 @@ struct dev_shard {
 	_Atomic uint64_t allocs, frees;  /* coherent */
 } __attribute__((aligned(CACHELINE)));
 
+/* What a thread's run cache for one device may hold (runcache.c): a
+ * map+unmap loop with up to 8 buffers in flight, or two 64 KiB ones, is
+ * served without an area lock; more goes to the areas.  So the slots
+ * parked in caches are at most RUN_CACHE_SLOTS per thread and device, and
+ * a waiter or a failing map takes them back (runcache.c). */
+#define RUN_CACHE_RUNS 8u
+#define RUN_CACHE_SLOTS 64u
+
+/* run_cache.steal: a tc_lock holder taking the cache's runs. */
+enum cache_steal {
+	STEAL_NONE = 0, /* the owner may use the cache */
+	STEAL_BUSY = 1, /* a thief is at work: the owner keeps out */
+	STEAL_DONE = 2, /* emptied by a thief; the owner resets it to NONE */
+};
+
+/*
+ * A thread's cache of freed runs for one device, in the memory's initial
+ * pool (runcache.c).  Written by the owner thread inside
+ * cache_enter()..cache_exit() (busy == 1), or by a tc_lock holder that
+ * has shut the owner out (the steal protocol in runcache.c).
+ * Invariants, whenever neither is at work:
+ *   n <= RUN_CACHE_RUNS;  slots == sum over i < n of nslots(heads[i])
+ *   <= RUN_CACHE_SLOTS;  every heads[i] is a head slot of mem->initial
+ *   in state SLOT_CACHED whose dev is this block's device;
+ *   the runs count in their areas' used and live: a statistic subtracts
+ *   slots and n (stats.c).
+ */
+struct run_cache {
+	_Atomic unsigned busy;                 /* owner inside the cache */
+	_Atomic unsigned steal;                /* enum cache_steal */
+	_Atomic unsigned n;                    /* runs held: heads[0..n) */
+	_Atomic unsigned slots;                /* their slots, padding included */
+	_Atomic uint32_t heads[RUN_CACHE_RUNS]; /* head slot indexes */
+	/* the memory's statistics of the maps it served and the unmaps it
+	 * took (they bypass the area counters) */
+	_Atomic uint64_t maps, bytes_to_dev, bytes_from_dev;
+};
+
 /* One thread's bounce map/unmap counts for one device (devcount.c).  The
  * counters are written only by the owner thread (relaxed load + store, no
  * locked instruction) and read by anyone with relaxed loads. */
@@ -524,8 +620,18 @@ struct dev_tcount {
 	/* the device; NULL once it was destroyed (under tc_lock) */
 	_Atomic(struct swiotlb_dev *) dev;
 	uint64_t dev_id;                /* its id (owner thread only) */
+	/* its device's memory, compared (never followed) by the owner's
+	 * give-back (runcache.c); set with dev */
+	const struct swiotlb_mem *mem;
 	struct cds_list_head dev_node;  /* on dev->tc_list (tc_lock) */
 	struct dev_tcount *thread_next; /* owner thread's list */
+	struct run_cache cache;         /* runcache.c */
+};
+
+/* The run caches of a memory, summed (runcache.c, for stats.c). */
+struct runcache_sum {
+	uint64_t runs, slots;                     /* held now: subtract */
+	uint64_t maps, bytes_to_dev, bytes_from_dev; /* served: add */
 };
 
 struct dev_tcount_sum {

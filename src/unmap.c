@@ -24,7 +24,7 @@ hot_inline int find_head(const struct pool *p, const struct swiotlb_dev *dev, sw
 {
 	unsigned idx = (unsigned)((addr - p->start) >> SLOT_SHIFT);
 	const struct slot *s = &p->slots[idx];
-	uint8_t st = ld_relaxed(&s->state);
+	uint8_t st = tag_state(ld_relaxed(&s->tag));
 	unsigned h;
 
 	if (st == SLOT_FREE)
@@ -33,7 +33,7 @@ hot_inline int find_head(const struct pool *p, const struct swiotlb_dev *dev, sw
 	if (h >= p->nslots)
 		return -1;
 	s = &p->slots[h];
-	if (ld_relaxed(&s->state) != state || ld_relaxed(&s->dev) != dev)
+	if (tag_state(ld_relaxed(&s->tag)) != state || ld_relaxed(&s->dev) != dev)
 		return -1;
 	return (int)h;
 }
@@ -55,7 +55,7 @@ hot_inline bool mapping_is(const struct pool *p, unsigned h, swiotlb_addr_t addr
 {
 	const struct slot *s = &p->slots[h];
 
-	return ld_relaxed(&s->state) == state && head_addr(p, h) == addr &&
+	return tag_state(ld_relaxed(&s->tag)) == state && head_addr(p, h) == addr &&
 	       ld_relaxed(&s->size) == size && ld_relaxed(&s->dir) == dir;
 }
 
@@ -128,44 +128,67 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 }
 
 /*
- * Unmap the mapping whose head slot the lock-free find_head() located.
- * Everything is validated again under the area lock.  A copy-back claims
- * the mapping under the lock (SLOT_UNMAPPING: a racing second unmap or a
- * sync of it fails, a shrink cannot retire the pool, nobody else frees
- * it), copies with the lock dropped, and frees under the lock again.  So
- * of two racing unmaps exactly one copies and frees, never from or into
- * slots reused in between (no ABA: the claim and the check are one
- * critical section).  ATTR_UNDO_MAP (a failed scatter-gather map) also
- * takes back the map's statistics.
+ * Claim head slot h, just validated as the mapping (tag t, read with
+ * acquire) under its area lock, for the locked unmap: -> SLOT_UNMAPPING.
+ * In a pool with run caches a lock-free claim (unmap_to_cache()) may race
+ * with this one (a double unmap), so the claim is a compare-and-swap of
+ * the tag there; elsewhere the lock excludes every other claimant and a
+ * store does (only a copy-back needs the state).  False: lost the race.
  */
-static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
-			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs)
+hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy)
 {
-	int h = find_head(p, dev, addr, SLOT_MAPPED);
-	bool copy = dir != SWIOTLB_TO_DEVICE &&
-		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
-	struct area *a;
-	unsigned waiters;
+	_Atomic uint32_t *tag = &p->slots[h].tag;
 
-	if (h < 0)
-		goto bad;
-	a = &p->areas[pool_area_of(p, (unsigned)h)];
+	if (runcache_pool(p))
+		return atomic_compare_exchange_strong_explicit(
+			tag, &t, tag_with(t, SLOT_UNMAPPING), memory_order_relaxed,
+			memory_order_relaxed);
+	if (copy)
+		st_relaxed(tag, tag_with(t, SLOT_UNMAPPING));
+	return true;
+}
+
+/*
+ * Unmap, under the area lock, the mapping whose head slot the lock-free
+ * find_head() located.  Everything is validated again under the lock,
+ * then the mapping is claimed (claim_locked()).  A copy-back copies with
+ * the lock dropped (SLOT_UNMAPPING: a racing second unmap or a sync of it
+ * fails, a shrink cannot retire the pool, nobody else frees it) and frees
+ * under the lock again.  So of two racing unmaps exactly one copies and
+ * frees, never from or into slots reused in between (no ABA: the check
+ * and the claim are one critical section, and a lock-free claimant's
+ * swap changes the tag this claim compares).  ATTR_UNDO_MAP (a failed
+ * scatter-gather map) also takes back the map's statistics.
+ */
+static int unmap_locked(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p, unsigned h,
+			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs,
+			bool copy)
+{
+	struct area *a = &p->areas[pool_area_of(p, h)];
+	unsigned waiters;
+	uint32_t t;
+
 	spin_lock(&a->lock);
-	if (!mapping_owned(p, (unsigned)h, dev, addr, size, dir, SLOT_MAPPED)) {
+	/* acquire: pairs with the release store of the tag when the head
+	 * became this mapping (area.c record_mapping(), or runcache.c when
+	 * a cached run was mapped again without the lock) */
+	t = atomic_load_explicit(&p->slots[h].tag, memory_order_acquire);
+	if (tag_state(t) != SLOT_MAPPED ||
+	    !mapping_owned(p, h, dev, addr, size, dir, SLOT_MAPPED) ||
+	    !claim_locked(p, h, t, copy)) {
 		spin_unlock(&a->lock);
-		goto bad;
+		return -EINVAL;
 	}
 	if (copy) {
 		void *orig = ld_relaxed(&p->slots[h].orig);
 
-		st_relaxed(&p->slots[h].state, SLOT_UNMAPPING);
 		spin_unlock(&a->lock);
 		memcpy(orig, p->cpu + (addr - p->start), size);
 		spin_lock(&a->lock);
 	}
 	if (attrs & ATTR_UNDO_MAP)
-		_swiotlb_area_uncount_map(p, pool_area_of(p, (unsigned)h), size);
-	waiters = release_locked(dev, p, (unsigned)h, copy ? size : 0);
+		_swiotlb_area_uncount_map(p, pool_area_of(p, h), size);
+	waiters = release_locked(dev, p, h, copy ? size : 0);
 	spin_unlock(&a->lock);
 	if (unlikely(waiters || p->kind == POOL_TRANSIENT))
 		_swiotlb_mapping_release_after(dev, p, waiters);
@@ -174,6 +197,81 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct p
 	else
 		devcount_unmap(dev, tc, copy ? size : 0);
 	return 0;
+}
+
+/*
+ * The lock-free unmap (runcache.c): claim the mapping with one
+ * compare-and-swap of its head's tag, MAPPED -> CACHED, copy back, and
+ * park the run in the calling thread's cache (or, when the cache is shut,
+ * free it under the area lock).  The tag's generation makes the check and
+ * the claim one step: a racing unmap+remap in between changes the tag, so
+ * the swap fails; after the swap the fields are checked again, which
+ * catches a generation that wrapped.  Returns 0, or -EINVAL when the
+ * mapping is not (or no longer) this one.
+ */
+static int unmap_to_cache(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+			  unsigned h, swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir,
+			  bool copy)
+{
+	struct slot *s = &p->slots[h];
+	size_t back = copy ? size : 0;
+	/* acquire: pairs with the release store of the tag when the head
+	 * became this mapping (area.c, runcache.c): the fields read next
+	 * are that mapping's */
+	uint32_t t = atomic_load_explicit(&s->tag, memory_order_acquire);
+
+	if (tag_state(t) != SLOT_MAPPED || !mapping_owned(p, h, dev, addr, size, dir, SLOT_MAPPED))
+		return -EINVAL;
+	/* acquire on success: pairs with that same release store when the
+	 * tag read above was an older one whose generation has wrapped; the
+	 * check below then reads the fields of the mapping really claimed */
+	if (!atomic_compare_exchange_strong_explicit(&s->tag, &t, tag_with(t, SLOT_CACHED),
+						     memory_order_acquire, memory_order_relaxed))
+		return -EINVAL;
+	if (unlikely(!mapping_owned(p, h, dev, addr, size, dir, SLOT_CACHED))) {
+		/* someone else's mapping: give it back untouched.  release:
+		 * re-publishes the fields this thread acquired with the swap
+		 * to the next claimant (pairs with its acquire load) */
+		atomic_store_explicit(&s->tag, t, memory_order_release);
+		return -EINVAL;
+	}
+	if (copy)
+		memcpy(ld_relaxed(&s->orig), p->cpu + (addr - p->start), size);
+	if (!_swiotlb_runcache_push(dev->mem, tc, p, h, back)) {
+		struct area *a = &p->areas[pool_area_of(p, h)];
+		unsigned waiters;
+
+		spin_lock(&a->lock);
+		waiters = release_locked(dev, p, h, back);
+		spin_unlock(&a->lock);
+		if (unlikely(waiters))
+			_swiotlb_waitq_wake(&dev->mem->waitq);
+	}
+	devcount_unmap(dev, tc, back);
+	return 0;
+}
+
+/* Unmap the mapping of dev at addr in p: lock-free into the calling
+ * thread's run cache when the pool, the thread and the cache allow it
+ * (the thread maps for dev too: a thread that only unmaps other threads'
+ * mappings would only park runs they need), else under the area lock. */
+static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p,
+			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs)
+{
+	int h = find_head(p, dev, addr, SLOT_MAPPED);
+	bool copy = dir != SWIOTLB_TO_DEVICE &&
+		    !(attrs & (SWIOTLB_ATTR_SKIP_CPU_SYNC | ATTR_UNDO_MAP));
+	int rc;
+
+	if (h < 0)
+		goto bad;
+	if (tc && !(attrs & ATTR_UNDO_MAP) && runcache_pool(p) && ld_relaxed(&tc->maps) &&
+	    _swiotlb_runcache_has_room(tc, ld_relaxed(&p->slots[h].nslots)))
+		rc = unmap_to_cache(dev, tc, p, (unsigned)h, addr, size, dir, copy);
+	else
+		rc = unmap_locked(dev, tc, p, (unsigned)h, addr, size, dir, attrs, copy);
+	if (rc == 0)
+		return 0;
 bad:
 	return _swiotlb_dev_reject(dev, -EINVAL,
 				   "unmap: not the start, size and direction of a live mapping "
