@@ -102,7 +102,6 @@ static void tc_init_once(void)
 {
 	if (pthread_key_create(&tc_key, tc_thread_exit))
 		abort(); /* only EAGAIN (keys exhausted) at load time */
-	_swiotlb_runcache_init();
 }
 
 /* A new device: its id, its (empty) list of blocks, and its place on its

@@ -240,13 +240,9 @@ static inline void devcount_unmap(struct swiotlb_dev *dev, struct dev_tcount *c,
 }
 
 /* ---- runcache.c: per-thread caches of freed runs ---- */
-extern bool _swiotlb_runcache_on; /* set once, before any device exists */
+/* (the owner's inline side: runcache.h) */
+extern bool _swiotlb_runcache_on; /* set once, before any memory exists */
 void _swiotlb_runcache_init(void);
-bool _swiotlb_runcache_has_room(const struct dev_tcount *tc, unsigned nslots);
-bool _swiotlb_runcache_push(struct swiotlb_mem *mem, struct dev_tcount *tc, const struct pool *p,
-			    unsigned h, size_t copied_back);
-int _swiotlb_runcache_map(struct swiotlb_dev *dev, struct dev_tcount *tc,
-			  const struct slot_req *rq);
 int _swiotlb_runcache_find_slots(struct pool *p, unsigned ai, const struct slot_req *rq,
 				 struct dev_tcount *mine);
 /* tc_lock held (devcount.c, fork.c): */
@@ -256,13 +252,6 @@ void _swiotlb_runcache_dev_retire(struct swiotlb_dev *dev);
 void _swiotlb_runcache_sum_locked(const struct swiotlb_mem *mem, struct runcache_sum *s);
 void _swiotlb_runcache_fork_prepare(struct cds_list_head *mems);
 void _swiotlb_runcache_fork_done(struct cds_list_head *mems, bool child);
-
-/* Does pool p take part in run caching?  The initial pool of a memory
- * without strict_cursor, when membarrier is there (runcache.c). */
-static inline bool runcache_pool(const struct pool *p)
-{
-	return _swiotlb_runcache_on && p == p->mem->initial && !p->strict;
-}
 
 /* ---- map.c: streaming maps ---- */
 int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,

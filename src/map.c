@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "runcache.h"
 
 /*
  * Fill a slot request for a mapping of [orig, orig+size) with the kernel's
@@ -222,7 +223,7 @@ static int map_initial_first(struct swiotlb_dev *dev, struct slot_req *rq, unsig
 		return -1;
 	/* a map that missed the run cache gives back the thread's cached
 	 * runs in the area it searches, under the same lock (runcache.c) */
-	if (tc && runcache_pool(ip))
+	if (tc && ip->run_cache)
 		return _swiotlb_runcache_find_slots(ip, cpu & (ip->nareas - 1), rq,
 						    _swiotlb_devcount_mine());
 	return _swiotlb_area_find_slots(ip, cpu & (ip->nareas - 1), rq);
@@ -252,14 +253,16 @@ static int map_shared(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 }
 
 /* The run-cache hit: the calling thread's cache for dev holds a run of
- * exactly m->rq's shape (runcache.c).  No lock, no search. */
-static bool map_cached(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
+ * exactly m->rq's shape (runcache.h).  No lock, no search. */
+static inline bool map_cached(struct map_ctx *m, struct dev_tcount *tc)
 {
-	int h = _swiotlb_runcache_map(m->dev, tc, &m->rq);
+	struct pool *p = m->dev->mem->initial;
+	int h = runcache_map(tc, p, &m->rq);
 
 	if (h < 0)
 		return false;
-	map_finish(m, tc, m->dev->mem->initial, (unsigned)h - (m->rq.offset >> SLOT_SHIFT), cpu);
+	/* cpu: only a coherent allocation reads it, never cached */
+	map_finish(m, tc, p, (unsigned)h - (m->rq.offset >> SLOT_SHIFT), 0);
 	return true;
 }
 
@@ -272,12 +275,13 @@ static bool map_cached(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 int _swiotlb_map_bounce(struct map_ctx *m)
 {
 	struct swiotlb_dev *dev = m->dev;
-	unsigned cpu = current_cpu();
 	/* before rcu_enter(): see devcount_map() */
 	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
+	unsigned cpu;
 
-	if (tc && ld_relaxed(&tc->cache.n) && map_cached(m, tc, cpu))
+	if (tc && ld_relaxed(&tc->cache.n) && map_cached(m, tc))
 		return 0;
+	cpu = current_cpu();
 	if (map_shared(m, tc, cpu) == 0)
 		return 0;
 	if (_swiotlb_devcount_drain(dev->mem, m->rq.waiting) && map_shared(m, tc, cpu) == 0)

@@ -250,6 +250,8 @@ SWIOTLB_API struct swiotlb_mem *swiotlb_mem_create_sized(const struct swiotlb_me
 	if (!p || _swiotlb_mem_add_pool(mem, p) < 0)
 		goto fail;
 	mem->initial = p;
+	_swiotlb_runcache_init();
+	p->run_cache = _swiotlb_runcache_on && !p->strict;
 	mem->cfg.nareas = p->nareas;
 	mem->cfg.used_batch = mem->cfg.nareas > 1 ? USED_BATCH_SLOTS : 0;
 	if (mem->cfg.dynamic && _swiotlb_resize_start(mem) < 0)

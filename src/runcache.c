@@ -56,6 +56,7 @@
  * the caches stay off: every unmap frees under the area lock as before.
  * SWIOTLB_RUN_CACHE=0 in the environment turns them off as well.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -66,6 +67,7 @@
 #endif
 
 #include "internal.h"
+#include "runcache.h"
 
 bool _swiotlb_runcache_on;
 
@@ -82,9 +84,8 @@ static void heavy_barrier(void)
 #endif
 }
 
-/* Turn the caches on when membarrier can serve as B2 (once, from
- * devcount.c's initialisation). */
-void _swiotlb_runcache_init(void)
+/* Turn the caches on when membarrier can serve as B2. */
+static void runcache_init_once(void)
 {
 	const char *env = getenv("SWIOTLB_RUN_CACHE");
 
@@ -93,141 +94,18 @@ void _swiotlb_runcache_init(void)
 #ifdef SWIOTLB_MODEL_CHECK
 	_swiotlb_runcache_on = true;
 #elif defined(__NR_membarrier)
-	_swiotlb_runcache_on =
-		syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	_swiotlb_runcache_on = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+				       0, 0) == 0;
 #endif
 }
 
-/* ---- the owner's side (hot path) ---- */
-
-/*
- * Enter the cache: false when a thief is at work or has just emptied it
- * (then the owner does without it this time) or when a MAY_BLOCK waiter
- * waits (then freed runs go to the areas, which wake it).
- */
-static inline bool cache_enter(struct run_cache *c, const struct swiotlb_mem *mem)
+/* Decide, once per process, whether run caches are on (before the first
+ * memory's initial pool is marked: swiotlb_mem_create()). */
+void _swiotlb_runcache_init(void)
 {
-	unsigned steal;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	st_relaxed(&c->busy, 1);
-	/* B1: pairs with B2 in heavy_barrier() (membarrier): the thief that
-	 * set steal before its B2 either is seen here or sees busy == 1 and
-	 * waits.  A compiler barrier; a full fence in model-check builds. */
-#ifdef SWIOTLB_MODEL_CHECK
-	atomic_thread_fence(memory_order_seq_cst);
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
-	/* acquire: pairs with the thief's release of STEAL_DONE, after which
-	 * heads[] and n are as it left them */
-	steal = atomic_load_explicit(&c->steal, memory_order_acquire);
-	if (unlikely(steal != STEAL_NONE || ld_relaxed(&mem->waitq.nwaiters))) {
-		/* back in next time, unless a new thief has just stored BUSY:
-		 * a compare-and-swap, so that its store is never lost */
-		if (steal == STEAL_DONE)
-			atomic_compare_exchange_strong_explicit(&c->steal, &steal, STEAL_NONE,
-								memory_order_relaxed,
-								memory_order_relaxed);
-		/* release: pairs with the thief's acquire wait on busy */
-		atomic_store_explicit(&c->busy, 0, memory_order_release);
-		return false;
-	}
-	return true;
-}
-
-static inline void cache_exit(struct run_cache *c)
-{
-	/* release: pairs with the thief's acquire load of busy in
-	 * cache_wait_out(): heads[] and n as written here */
-	atomic_store_explicit(&c->busy, 0, memory_order_release);
-	tsan_release(c);
-}
-
-/* Can the run of head h join the cache (room for it)?  Owner only. */
-bool _swiotlb_runcache_has_room(const struct dev_tcount *tc, unsigned nslots)
-{
-	const struct run_cache *c = &tc->cache;
-
-	return ld_relaxed(&c->n) < RUN_CACHE_RUNS &&
-	       ld_relaxed(&c->slots) + nslots <= RUN_CACHE_SLOTS;
-}
-
-/*
- * Park the run of head h (state SLOT_CACHED, claimed by the caller) in the
- * calling thread's cache tc, with the bytes its unmap copied back.  False
- * when the cache is full or shut (the caller frees the run under the area
- * lock instead).
- */
-bool _swiotlb_runcache_push(struct swiotlb_mem *mem, struct dev_tcount *tc, const struct pool *p,
-			    unsigned h, size_t copied_back)
-{
-	struct run_cache *c = &tc->cache;
-	unsigned n = ld_relaxed(&p->slots[h].nslots), i;
-
-	if (!_swiotlb_runcache_has_room(tc, n) || !cache_enter(c, mem))
-		return false;
-	i = ld_relaxed(&c->n);
-	st_relaxed(&c->heads[i], h);
-	st_relaxed(&c->n, i + 1);
-	add_locked(&c->slots, n);
-	add_locked(&c->bytes_from_dev, copied_back);
-	cache_exit(c);
-	return true;
-}
-
-/* Does the cached run of head h fit request rq exactly (same slots and
- * padding; the start aligned as rq asks)? */
-static inline bool run_suits(const struct pool *p, unsigned h, const struct slot_req *rq)
-{
-	const struct slot *s = &p->slots[h];
-	unsigned pad = ld_relaxed(&s->pad);
-	swiotlb_addr_t a = pool_slot_addr(p, h - pad);
-
-	return ld_relaxed(&s->nslots) == rq->nslots && pad == rq->offset >> SLOT_SHIFT &&
-	       !(a & rq->alloc_align_mask) &&
-	       (a & rq->iotlb_align_mask) == ((uintptr_t)rq->orig & rq->iotlb_align_mask);
-}
-
-/*
- * Map rq from the calling thread's cache tc: the newest cached run that
- * suits it becomes a mapping again (its head rewritten, a new
- * generation).  Returns the head slot, or -1 (nothing suits, or the cache
- * is shut).  The caller copies in and publishes (map.c).
- */
-int _swiotlb_runcache_map(struct swiotlb_dev *dev, struct dev_tcount *tc, const struct slot_req *rq)
-{
-	struct run_cache *c = &tc->cache;
-	struct pool *p = dev->mem->initial;
-	unsigned n = ld_relaxed(&c->n), i, h = 0;
-	struct slot *s;
-
-	if (!n || !cache_enter(c, dev->mem))
-		return -1;
-	for (i = n; i-- > 0;) {
-		h = ld_relaxed(&c->heads[i]);
-		if (run_suits(p, h, rq))
-			break;
-	}
-	if (i == UINT32_MAX) {
-		cache_exit(c);
-		return -1;
-	}
-	st_relaxed(&c->heads[i], ld_relaxed(&c->heads[n - 1]));
-	st_relaxed(&c->n, n - 1);
-	add_locked(&c->slots, 0u - rq->nslots);
-	add_locked(&c->maps, 1);
-	add_locked(&c->bytes_to_dev, rq->size);
-	cache_exit(c);
-	s = &p->slots[h];
-	st_relaxed(&s->offset, (uint16_t)(rq->offset & (SLOT_SIZE - 1)));
-	st_relaxed(&s->size, (uint32_t)rq->size);
-	st_relaxed(&s->orig, rq->orig);
-	st_relaxed(&s->dir, (uint8_t)rq->dir);
-	/* release: pairs with the acquire of the compare-and-swap that claims
-	 * it (unmap.c): a claimant that swaps this tag reads these fields */
-	atomic_store_explicit(&s->tag, tag_next(ld_relaxed(&s->tag), SLOT_MAPPED),
-			      memory_order_release);
-	return (int)h;
+	pthread_once(&once, runcache_init_once);
 }
 
 /* ---- giving runs back to the areas ---- */
@@ -518,8 +396,12 @@ void _swiotlb_runcache_fork_done(struct cds_list_head *mems, bool child)
 		return;
 #if !defined(SWIOTLB_MODEL_CHECK) && defined(__NR_membarrier)
 	if (child &&
-	    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
-		_swiotlb_runcache_on = false; /* caches stay empty: off */
+	    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0) {
+		_swiotlb_runcache_on = false; /* the caches are empty: keep them so */
+		cds_list_for_each_entry (mem, mems, fork_node)
+			if (mem->initial)
+				mem->initial->run_cache = false;
+	}
 #else
 	(void)child;
 #endif

@@ -197,7 +197,7 @@ struct slot {
 	_Atomic uint16_t nslots; /* head: slots allocated, padding included */
 	_Atomic uint8_t dir;     /* head: enum swiotlb_dir of the mapping */
 	_Atomic uint8_t pad;     /* head: padding slots allocated before it */
-	_Atomic(void *) orig;  /* head: the caller's buffer (NULL: coherent) */
+	_Atomic(void *) orig;    /* head: the caller's buffer (NULL: coherent) */
 	/* head: the mapping device; NULL once released */
 	_Atomic(const struct swiotlb_dev *) dev;
 };
@@ -265,10 +265,13 @@ struct pool {
 	unsigned seg_slots;              /* slots per segment (a power of two) */
 	unsigned seg_shift;              /* log2(seg_slots) */
 	bool strict;                     /* mem->cfg.strict_cursor (read on every map) */
-	unsigned large_run;              /* longer runs share one class (area.c) */
-	enum pool_kind kind;             /* initial, grown, transient or extra (test hook) */
-	_Atomic bool retired;            /* set under all area locks: no new allocs */
-	bool announced;                  /* the pool_added hook accepted it */
+	/* unmaps park runs in thread run caches (runcache.c): the initial
+	 * pool of a memory without strict_cursor, when caches are on */
+	bool run_cache;
+	unsigned large_run;   /* longer runs share one class (area.c) */
+	enum pool_kind kind;  /* initial, grown, transient or extra (test hook) */
+	_Atomic bool retired; /* set under all area locks: no new allocs */
+	bool announced;       /* the pool_added hook accepted it */
 
 	struct swiotlb_mem *mem;    /* the memory it belongs to */
 	size_t alloc_len;           /* bytes obtained from the provider */
@@ -599,10 +602,10 @@ enum cache_steal {
  *   slots and n (stats.c).
  */
 struct run_cache {
-	_Atomic unsigned busy;                 /* owner inside the cache */
-	_Atomic unsigned steal;                /* enum cache_steal */
-	_Atomic unsigned n;                    /* runs held: heads[0..n) */
-	_Atomic unsigned slots;                /* their slots, padding included */
+	_Atomic unsigned busy;                  /* owner inside the cache */
+	_Atomic unsigned steal;                 /* enum cache_steal */
+	_Atomic unsigned n;                     /* runs held: heads[0..n) */
+	_Atomic unsigned slots;                 /* their slots, padding included */
 	_Atomic uint32_t heads[RUN_CACHE_RUNS]; /* head slot indexes */
 	/* the memory's statistics of the maps it served and the unmaps it
 	 * took (they bypass the area counters) */
@@ -619,7 +622,7 @@ struct dev_tcount {
 	_Atomic uint64_t bytes_from_dev; /* copied back by those unmaps */
 	/* the device; NULL once it was destroyed (under tc_lock) */
 	_Atomic(struct swiotlb_dev *) dev;
-	uint64_t dev_id;                /* its id (owner thread only) */
+	uint64_t dev_id; /* its id (owner thread only) */
 	/* its device's memory, compared (never followed) by the owner's
 	 * give-back (runcache.c); set with dev */
 	const struct swiotlb_mem *mem;
@@ -630,7 +633,7 @@ struct dev_tcount {
 
 /* The run caches of a memory, summed (runcache.c, for stats.c). */
 struct runcache_sum {
-	uint64_t runs, slots;                     /* held now: subtract */
+	uint64_t runs, slots;                        /* held now: subtract */
 	uint64_t maps, bytes_to_dev, bytes_from_dev; /* served: add */
 };
 

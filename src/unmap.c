@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "runcache.h"
 
 /* ---- finding a live mapping from a device address ---- */
 
@@ -139,10 +140,10 @@ hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy)
 {
 	_Atomic uint32_t *tag = &p->slots[h].tag;
 
-	if (runcache_pool(p))
-		return atomic_compare_exchange_strong_explicit(
-			tag, &t, tag_with(t, SLOT_UNMAPPING), memory_order_relaxed,
-			memory_order_relaxed);
+	if (p->run_cache)
+		return atomic_compare_exchange_strong_explicit(tag, &t, tag_with(t, SLOT_UNMAPPING),
+							       memory_order_relaxed,
+							       memory_order_relaxed);
 	if (copy)
 		st_relaxed(tag, tag_with(t, SLOT_UNMAPPING));
 	return true;
@@ -160,9 +161,10 @@ hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy)
  * swap changes the tag this claim compares).  ATTR_UNDO_MAP (a failed
  * scatter-gather map) also takes back the map's statistics.
  */
-static int unmap_locked(struct swiotlb_dev *dev, struct dev_tcount *tc, struct pool *p, unsigned h,
-			swiotlb_addr_t addr, size_t size, enum swiotlb_dir dir, unsigned attrs,
-			bool copy)
+static __attribute__((noinline)) int unmap_locked(struct swiotlb_dev *dev, struct dev_tcount *tc,
+						  struct pool *p, unsigned h, swiotlb_addr_t addr,
+						  size_t size, enum swiotlb_dir dir, unsigned attrs,
+						  bool copy)
 {
 	struct area *a = &p->areas[pool_area_of(p, h)];
 	unsigned waiters;
@@ -237,7 +239,7 @@ static int unmap_to_cache(struct swiotlb_dev *dev, struct dev_tcount *tc, struct
 	}
 	if (copy)
 		memcpy(ld_relaxed(&s->orig), p->cpu + (addr - p->start), size);
-	if (!_swiotlb_runcache_push(dev->mem, tc, p, h, back)) {
+	if (!runcache_push(tc, p, h, ld_relaxed(&s->nslots), back)) {
 		struct area *a = &p->areas[pool_area_of(p, h)];
 		unsigned waiters;
 
@@ -265,8 +267,8 @@ static int unmap_bounce(struct swiotlb_dev *dev, struct dev_tcount *tc, struct p
 
 	if (h < 0)
 		goto bad;
-	if (tc && !(attrs & ATTR_UNDO_MAP) && runcache_pool(p) && ld_relaxed(&tc->maps) &&
-	    _swiotlb_runcache_has_room(tc, ld_relaxed(&p->slots[h].nslots)))
+	if (p->run_cache && tc && !(attrs & ATTR_UNDO_MAP) && ld_relaxed(&tc->maps) &&
+	    runcache_has_room(tc, ld_relaxed(&p->slots[h].nslots)))
 		rc = unmap_to_cache(dev, tc, p, (unsigned)h, addr, size, dir, copy);
 	else
 		rc = unmap_locked(dev, tc, p, (unsigned)h, addr, size, dir, attrs, copy);
