@@ -29,19 +29,9 @@
 
 #include "internal.h"
 
-/* Direct-mapped per-thread table of recently used blocks. */
-#define TC_HOT 4
-
-struct tc_thread {
-	struct dev_tcount *list; /* the thread's blocks (owner thread, tc_lock to unlink) */
-	struct {
-		uint64_t id;           /* device id; 0: empty */
-		struct dev_tcount *tc; /* its block */
-	} hot[TC_HOT];
-	bool keyed; /* the exit destructor is armed */
-};
-
-static __thread struct tc_thread tc_self __attribute__((tls_model("initial-exec")));
+/* The calling thread's blocks and its table of recent ones (types.h). */
+__thread struct tc_thread _swiotlb_tc_self __attribute__((tls_model("initial-exec")));
+#define tc_self _swiotlb_tc_self
 
 /* Serialises block creation, unlinking (thread exit, device destroy) and
  * the readers' sums.  Never taken on the hot path once a thread has its
@@ -151,13 +141,12 @@ struct dev_tcount *_swiotlb_devcount_slow(struct swiotlb_dev *dev)
 	return c;
 }
 
-/* The calling thread's block for dev (NULL: none could be made). */
-struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
+/* The calling thread's block for dev after a miss in the hot table
+ * (devcount_get(), internal.h); NULL: none could be made. */
+struct dev_tcount *_swiotlb_devcount_lookup(struct swiotlb_dev *dev)
 {
 	unsigned h = (unsigned)(dev->id % TC_HOT);
 
-	if (likely(tc_self.hot[h].id == dev->id))
-		return tc_self.hot[h].tc;
 	for (struct dev_tcount *c = tc_self.list; c; c = c->thread_next) {
 		/* ids are never reused, so a block whose id is dev's is dev's,
 		 * even if a destroyed device had dev's address; c->dev is

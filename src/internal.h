@@ -198,7 +198,23 @@ void _swiotlb_devcount_lock(void);
 void _swiotlb_devcount_unlock(void);
 void _swiotlb_devcount_init(struct swiotlb_dev *dev);
 void _swiotlb_devcount_fini(struct swiotlb_dev *dev);
-struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev);
+struct dev_tcount *_swiotlb_devcount_lookup(struct swiotlb_dev *dev);
+#ifdef SWIOTLB_MODEL_CHECK
+struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev); /* the harness's */
+#else
+extern __thread struct tc_thread _swiotlb_tc_self __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's block for dev (NULL: none could be made): the hot
+ * table inline, the rest in devcount.c. */
+static inline struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
+{
+	unsigned h = (unsigned)(dev->id % TC_HOT);
+
+	if (likely(_swiotlb_tc_self.hot[h].id == dev->id))
+		return _swiotlb_tc_self.hot[h].tc;
+	return _swiotlb_devcount_lookup(dev);
+}
+#endif
 void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s);
 struct dev_tcount *_swiotlb_devcount_mine(void);
 unsigned _swiotlb_devcount_drain(struct swiotlb_mem *mem, bool always);

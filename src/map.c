@@ -27,8 +27,9 @@
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
  * segment (of the memory's segment size).
  */
-int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
-			  struct slot_req *rq)
+static inline __attribute__((always_inline)) int
+map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
+	     struct slot_req *rq)
 {
 	size_t min_align = dev->min_align_mask;
 	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
@@ -52,6 +53,12 @@ int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size
 	rq->waiting = false;
 	rq->dev = dev;
 	return 0;
+}
+
+int _swiotlb_map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
+			  struct slot_req *rq)
+{
+	return map_req_init(dev, orig, size, alloc_align_mask, rq);
 }
 
 /* Is area ai of p at least AREA_CROWDED_PCT used?  With several areas,
@@ -254,7 +261,8 @@ static int map_shared(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 
 /* The run-cache hit: the calling thread's cache for dev holds a run of
  * exactly m->rq's shape (runcache.h).  No lock, no search. */
-static inline bool map_cached(struct map_ctx *m, struct dev_tcount *tc)
+static inline __attribute__((always_inline)) bool map_cached(struct map_ctx *m,
+							    struct dev_tcount *tc)
 {
 	struct pool *p = m->dev->mem->initial;
 	int h = runcache_map(tc, p, &m->rq);
@@ -272,11 +280,9 @@ static inline bool map_cached(struct map_ctx *m, struct dev_tcount *tc)
  * giving up on the shared pools, every run parked in a run cache goes
  * back (always for a MAY_BLOCK retry: runcache.c).  -ENOSPC when nothing
  * works. */
-int _swiotlb_map_bounce(struct map_ctx *m)
+static int map_bounce(struct map_ctx *m, struct dev_tcount *tc)
 {
 	struct swiotlb_dev *dev = m->dev;
-	/* before rcu_enter(): see devcount_map() */
-	struct dev_tcount *tc = m->rq.orig ? _swiotlb_devcount_get(dev) : NULL;
 	unsigned cpu;
 
 	if (tc && ld_relaxed(&tc->cache.n) && map_cached(m, tc))
@@ -291,6 +297,12 @@ int _swiotlb_map_bounce(struct map_ctx *m)
 	if (dev_reaches_grown(dev))
 		_swiotlb_resize_request_grow(dev->mem);
 	return map_transient(m, tc, cpu);
+}
+
+int _swiotlb_map_bounce(struct map_ctx *m)
+{
+	/* before rcu_enter(): see devcount_map() */
+	return map_bounce(m, m->rq.orig ? _swiotlb_devcount_get(m->dev) : NULL);
 }
 
 /* The MAY_BLOCK retry: the same as the first attempt (a transient pool
@@ -328,9 +340,13 @@ int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned a
 	return rc;
 }
 
-static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swiotlb_dir dir,
-		      unsigned attrs, size_t alloc_align_mask, int timeout_ms, swiotlb_addr_t *out)
+/* Every streaming map: inline in each public entry point, so that the
+ * constant arguments fold away. */
+static inline __attribute__((always_inline)) int
+map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swiotlb_dir dir, unsigned attrs,
+	   size_t alloc_align_mask, int timeout_ms, swiotlb_addr_t *out)
 {
+	struct dev_tcount *tc;
 	struct map_ctx m;
 	int rc;
 
@@ -346,12 +362,17 @@ static int map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swio
 		return 0;
 	}
 	if (size > dev_max_mapping_size(dev) ||
-	    _swiotlb_map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
+	    map_req_init(dev, cpu, size, alloc_align_mask, &m.rq) < 0)
 		return _swiotlb_dev_reject(dev, -E2BIG, "map: larger than the maximum mapping size",
 					   (uintptr_t)cpu, size);
 	m.rq.dir = dir;
 	m.rq.state = SLOT_MAPPED;
-	rc = _swiotlb_map_bounce(&m);
+	tc = _swiotlb_devcount_get(dev); /* before rcu_enter(): see devcount_map() */
+	if (tc && ld_relaxed(&tc->cache.n) && map_cached(&m, tc)) {
+		*out = m.addr;
+		return 0;
+	}
+	rc = map_bounce(&m, tc);
 	if (rc == -ENOSPC && (timeout_ms >= 0 || (attrs & SWIOTLB_ATTR_MAY_BLOCK)))
 		rc = _swiotlb_waitq_wait(dev->mem, map_retry, &m,
 					 timeout_ms >= 0 ? (unsigned)timeout_ms

@@ -637,6 +637,19 @@ struct runcache_sum {
 	uint64_t maps, bytes_to_dev, bytes_from_dev; /* served: add */
 };
 
+/* A thread's blocks (devcount.c): a list, and a direct-mapped table of
+ * the recently used ones keyed by device id, read inline on every map and
+ * unmap (devcount_get(), internal.h). */
+#define TC_HOT 4
+struct tc_thread {
+	struct dev_tcount *list; /* the thread's blocks (owner thread, tc_lock to unlink) */
+	struct {
+		uint64_t id;           /* device id; 0: empty */
+		struct dev_tcount *tc; /* its block */
+	} hot[TC_HOT];
+	bool keyed; /* the exit destructor is armed */
+};
+
 struct dev_tcount_sum {
 	uint64_t maps, unmaps, bytes_to_dev, bytes_from_dev;
 };
