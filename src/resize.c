@@ -112,8 +112,10 @@ void _swiotlb_resize_shrink_step(struct swiotlb_mem *mem)
 		 * before its removal could touch freed memory (docs/ORDERING.md,
 		 * the delete shape). */
 		_swiotlb_rcu_synchronize();
-		_swiotlb_pool_destroy(victim);
+		/* counted before the pool_removed hook runs, so that a hook
+		 * (or whoever it tells) reads the shrink in the statistics */
 		stat_add(&mem->stats.shrinks, 1);
+		_swiotlb_pool_destroy(victim);
 	}
 }
 
