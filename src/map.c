@@ -27,9 +27,9 @@
  * alignment rules (see area.c).  Returns -E2BIG when it cannot fit in one
  * segment (of the memory's segment size).
  */
-static inline __attribute__((always_inline)) int
-map_req_init(struct swiotlb_dev *dev, void *orig, size_t size, size_t alloc_align_mask,
-	     struct slot_req *rq)
+static inline __attribute__((always_inline)) int map_req_init(struct swiotlb_dev *dev, void *orig,
+							      size_t size, size_t alloc_align_mask,
+							      struct slot_req *rq)
 {
 	size_t min_align = dev->min_align_mask;
 	size_t offset = (uintptr_t)orig & min_align & (alloc_align_mask | (SLOT_SIZE - 1));
@@ -262,7 +262,7 @@ static int map_shared(struct map_ctx *m, struct dev_tcount *tc, unsigned cpu)
 /* The run-cache hit: the calling thread's cache for dev holds a run of
  * exactly m->rq's shape (runcache.h).  No lock, no search. */
 static inline __attribute__((always_inline)) bool map_cached(struct map_ctx *m,
-							    struct dev_tcount *tc)
+							     struct dev_tcount *tc)
 {
 	struct pool *p = m->dev->mem->initial;
 	int h = runcache_map(tc, p, &m->rq);
@@ -342,9 +342,10 @@ int _swiotlb_map_failed(struct swiotlb_dev *dev, int rc, size_t size, unsigned a
 
 /* Every streaming map: inline in each public entry point, so that the
  * constant arguments fold away. */
-static inline __attribute__((always_inline)) int
-map_common(struct swiotlb_dev *dev, void *cpu, size_t size, enum swiotlb_dir dir, unsigned attrs,
-	   size_t alloc_align_mask, int timeout_ms, swiotlb_addr_t *out)
+static inline __attribute__((always_inline)) int map_common(struct swiotlb_dev *dev, void *cpu,
+							    size_t size, enum swiotlb_dir dir,
+							    unsigned attrs, size_t alloc_align_mask,
+							    int timeout_ms, swiotlb_addr_t *out)
 {
 	struct dev_tcount *tc;
 	struct map_ctx m;
