@@ -55,6 +55,17 @@
  *               sched_yield());
  *   allocates   malloc/calloc and, for pool memory, the provider's alloc()
  *               (mmap for the built-in mmap provider).
+ * Run caches: an unmap in a memory's initial pool (not with strict_cursor)
+ * by a thread that also maps for the device parks the freed slot run in
+ * that thread's cache for the device (up to 8 runs, 64 slots), and the
+ * thread's next map of the same shape takes it back: a map+unmap pair
+ * then costs one compare-and-swap and no lock.  Parked runs are not
+ * counted as used or mapped, and are taken back (a library-wide mutex and
+ * one membarrier() system call) before any map fails, grows the memory or
+ * waits, and when their thread exits or their device is destroyed.  They
+ * need membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (Linux 4.14); without
+ * it, or with SWIOTLB_RUN_CACHE=0 in the environment at the first
+ * swiotlb_mem_create(), every unmap frees under the area lock.
  * Every call that uses RCU (all map, unmap, sync and lookup calls,
  * swiotlb_dev_create() and the statistics) registers the calling thread with liburcu-bp the first time:
  * one allocation and liburcu's registry lock, once per thread.  Likewise
@@ -364,7 +375,8 @@ struct swiotlb_mem_config {
  * provider cannot supply the pool.
  * Context: allocates (the initial pool from the provider), takes the new
  * memory's own mutexes, starts a thread when dynamic; the first call in
- * the process registers the library's fork handlers (pthread_atfork).
+ * the process registers the library's fork handlers (pthread_atfork) and
+ * the process with membarrier() for the run caches (one system call).
  */
 SWIOTLB_MUST_CHECK struct swiotlb_mem *swiotlb_mem_create_sized(
 	const struct swiotlb_mem_config *cfg, size_t cfg_size);
@@ -418,7 +430,8 @@ struct swiotlb_dev_config {
  * Attach a device to a memory.  cfg may be NULL (defaults).  Returns NULL
  * with errno set (EINVAL: NULL mem, or a mask that makes no slot usable,
  * e.g. a dma_mask below every pool of a memory that is not dynamic; ENOMEM).
- * Context: allocates; takes the memory's mutex; no syscall.
+ * Context: allocates; takes the memory's mutex and the library's counter
+ * mutex; no syscall.
  */
 SWIOTLB_MUST_CHECK struct swiotlb_dev *swiotlb_dev_create_sized(
 	struct swiotlb_mem *mem, const struct swiotlb_dev_config *cfg, size_t cfg_size);
@@ -431,7 +444,9 @@ SWIOTLB_MUST_CHECK static inline struct swiotlb_dev *swiotlb_dev_create(
 /**
  * Detach and free a device.  Fails with -EBUSY while the device has live
  * mappings or coherent allocations (nothing is changed).  -EINVAL for NULL.
- * Exclusive on dev.  Context: takes the memory's mutex; frees; no syscall.
+ * Exclusive on dev.  Context: takes the memory's mutex and the library's
+ * counter mutex, gives the runs parked for dev in run caches back (area
+ * locks, one membarrier() system call); frees.
  */
 int swiotlb_dev_destroy(struct swiotlb_dev *dev);
 
@@ -448,8 +463,11 @@ int swiotlb_dev_destroy(struct swiotlb_dev *dev);
  * logs "buffer is full" unless SWIOTLB_ATTR_NO_WARN), -ETIMEDOUT
  * (MAY_BLOCK and the wait expired), -ENOMEM.
  * Context: a direct map calls the device's direct() callback and nothing
- * else.  A bounce takes area locks of the shared pools (no allocation, no
- * syscall, no global lock) while a pool has room.  In a dynamic memory,
+ * else.  A bounce first tries the calling thread's run cache (lock-free,
+ * see "Run caches" above), then takes area locks of the shared pools (no
+ * allocation, no syscall, no global lock) while a pool has room.  When
+ * none has room and runs are parked in run caches, it takes them back
+ * (a library-wide mutex, one membarrier()) and tries again.  In a dynamic memory,
  * when the pools are full (or the last area tried is crowded) it wakes the
  * resize thread (its mutex and condition variable), and when they are full
  * it allocates a transient pool (provider alloc(), malloc, the
@@ -486,7 +504,9 @@ SWIOTLB_MUST_CHECK int swiotlb_map_align(struct swiotlb_dev *dev, void *cpu, siz
  * Errors: -EINVAL (bad direction, an address inside a pool that is not the
  * start of a live mapping, a size or direction that does not match the
  * mapping, double unmap).  Nothing is changed on error.
- * Context: lock-free lookup, then the mapping's area lock; no allocation.
+ * Context: lock-free lookup, then, in the initial pool, one
+ * compare-and-swap and the calling thread's run cache (lock-free, see "Run
+ * caches" above) or else the mapping's area lock; no allocation.
  * Releasing a transient pool also takes the lookup's writer mutex and
  * queues the pool's free after a grace period and wakes the resize
  * thread to do it (a mutex and a condition variable).  Wakes a
@@ -608,8 +628,10 @@ size_t swiotlb_max_mapping_size(const struct swiotlb_dev *dev);
 struct swiotlb_stats {
 	uint64_t total_slots; /* slots in all shared pools */
 	uint64_t used_slots;  /* slots in use in shared pools */
-	/* highest used_slots seen: exact with one area; with n areas it may miss up
-	 * to 32*n slots of a peak (never below used_slots); docs/DESIGN.md */
+	/* highest used_slots seen: exact with one area and one thread; with n
+	 * areas it may miss up to 32*n slots of a peak, and it may count runs
+	 * parked in other threads' run caches at the time (up to 64 slots per
+	 * thread and device); never below used_slots; docs/DESIGN.md */
 	uint64_t hiwater_slots;
 	uint64_t mappings;          /* live bounce mappings (all pools) */
 	uint64_t maps;              /* successful bounce maps, ever */
@@ -633,7 +655,10 @@ struct swiotlb_stats {
 
 /** Fill *st.  Counters are read without stopping the world, so a snapshot
  *  taken while other threads map is consistent per counter, not across
- *  counters.  -EINVAL for NULL.  Context: lock-free. */
+ *  counters; once no call is running they are exact (runs parked in run
+ *  caches are neither used nor mapped).  -EINVAL for NULL.  Context:
+ *  takes the memory's mutex and the library's counter mutex; no
+ *  allocation, no syscall. */
 int swiotlb_mem_stats_sized(const struct swiotlb_mem *mem, struct swiotlb_stats *st,
 			    size_t st_size);
 static inline int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotlb_stats *st)
@@ -642,7 +667,8 @@ static inline int swiotlb_mem_stats(const struct swiotlb_mem *mem, struct swiotl
 }
 
 /** Reset the high-water mark to the current use (like writing the kernel's
- *  debugfs io_tlb_used_hiwater).  NULL is ignored.  Context: lock-free. */
+ *  debugfs io_tlb_used_hiwater).  NULL is ignored.  Context: as
+ *  swiotlb_mem_stats(). */
 void swiotlb_mem_reset_hiwater(struct swiotlb_mem *mem);
 
 /** Per-device statistics (counts of calls on this device only). */
@@ -663,8 +689,9 @@ struct swiotlb_dev_stats {
 /**
  * Fill *st with the device's counters.  Like swiotlb_mem_stats(): each
  * counter is read atomically, the set is not a snapshot across counters.
- * The counters are per CPU inside the library and summed here.  -EINVAL
- * for NULL dev or st.  Context: lock-free.
+ * The counters are per CPU and per thread inside the library and summed
+ * here.  -EINVAL for NULL dev or st.  Context: takes the library's
+ * counter mutex; no allocation, no syscall.
  */
 int swiotlb_dev_stats_sized(const struct swiotlb_dev *dev, struct swiotlb_dev_stats *st,
 			    size_t st_size);
