@@ -326,6 +326,7 @@ struct lookup_bucket {
  * One generation of the lookup's hash table.  Invariants (writer lock):
  *   used == sum over pools on lookup.pools of their granules
  *   used + tombstones <= (mask + 1) * LOOKUP_MAX_FILL_PCT / 100 after an add
+ *   (50%; a rebuild sizes for LOOKUP_REBUILD_SPREAD buckets per entry)
  */
 struct lookup_table {
 	size_t mask;                   /* buckets - 1 (buckets a power of two) */
