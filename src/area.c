@@ -164,6 +164,65 @@ static ALWAYS_INLINE int search_pass(const struct pool *p, unsigned from, unsign
 	return -1;
 }
 
+/*
+ * First fit inside one segment: the lowest slot s in [first, end) at
+ * which the request fits (rules at the top of this file), stepping as
+ * search_pass() does.  'end' is the end of the segment or of the area,
+ * whichever comes first.  Pool index of s, or -1.
+ */
+static ALWAYS_INLINE int seg_first_fit(const struct pool *p, unsigned first, unsigned end,
+				       const struct slot_req *rq)
+{
+	unsigned s = first;
+
+	while (s + rq->nslots <= end) {
+		if (!slot_acceptable(p, s, rq))
+			s++;
+		else if (run_fits(p, s, rq))
+			return (int)s;
+		else
+			s += rq->stride;
+	}
+	return -1;
+}
+
+/*
+ * Best fit over segments: among the area's segments that 'pick'
+ * (PICK_CLASS or PICK_BIGGER, both only segments in use) allows, the
+ * fullest in which the run fits, at its first place there; a tie goes to
+ * the lowest segment.  A segment's slots are searched only when it is
+ * fuller than the best so far, so every slot of the area is looked at at
+ * most once (as in search_pass()), and a segment the run fills up ends
+ * the search.  Area-relative index in *at; pool index, or -1.
+ */
+static int fullest_fit(const struct pool *p, unsigned base, const struct slot_req *rq,
+		       enum seg_pick pick, unsigned cls, unsigned *at)
+{
+	unsigned end = base + p->area_slots, best_used = 0;
+	unsigned g = base >> p->seg_shift, gend = (end + p->seg_slots - 1) >> p->seg_shift;
+	int best = -1;
+
+	for (; g < gend; g++) {
+		const struct seg *sg = &p->segs[g];
+		unsigned first = g << p->seg_shift;
+		unsigned last = end - first < p->seg_slots ? end : first + p->seg_slots;
+		int s;
+
+		if (sg->used <= best_used || !seg_allowed(p, sg, rq->nslots, cls, pick))
+			continue;
+		s = seg_first_fit(p, first, last, rq);
+		if (s < 0)
+			continue;
+		best = s;
+		best_used = sg->used;
+		if (best_used + rq->nslots == p->seg_slots)
+			break;
+	}
+	if (best >= 0)
+		*at = (unsigned)best - base;
+	return best;
+}
+
 /* Does the run fit right at the cursor, in a segment of its class? */
 static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 			       const struct slot_req *rq)
@@ -184,17 +243,23 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
  *   1. at the cursor when it fits there in a segment of its class: the
  *      slots just freed (rewind_cursor()) or those right after the latest
  *      run, so hot slots are reused and consecutive runs fill a segment;
- *   2. else at the first place (from the area's first slot) in a segment
- *      of its class: holes low in the area are refilled, segments high in
- *      the area drain;
- *   3. else at the first place in a segment of a larger class (a hole of
- *      a freed larger run serves smaller ones before a segment is opened);
+ *   2. else in the fullest segment of its class where it fits (best fit
+ *      over segments, fullest_fit()): holes of nearly full segments are
+ *      refilled and nearly empty ones get nothing new, so they drain;
+ *   3. else in the fullest segment of a larger class where it fits (a
+ *      hole of a freed larger run, or the rest of a segment a run over
+ *      half a segment holds, serves smaller runs before a segment is
+ *      opened; the fullest, so the others stay whole for their class);
  *   4. else at the start of the first empty segment;
  *   5. else at the first place in any segment in use.
  * A freed hole is refilled by runs of about its size, so segments do not
  * decay into holes nobody can use, and whole segments stay free for the
  * largest runs.  Every step is under the area lock only.  An empty area is
  * searched from the cursor (rewound to its first slot) like the kernel's.
+ * Lowest-address first fit in steps 2-3 (the placement before best fit)
+ * refilled holes of segments that were draining; opening the highest empty
+ * segment in step 4, or step 5 before step 4, measured worse
+ * (docs/DESIGN.md, "Placement").
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
 		    const struct slot_req *rq, unsigned *at)
@@ -209,9 +274,9 @@ static int find_run(const struct pool *p, const struct area *a, unsigned base, u
 		return (int)(base + c);
 	}
 	cls = req_class(p, rq);
-	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
+	found = fullest_fit(p, base, rq, PICK_CLASS, cls, at);
 	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_BIGGER, cls, at);
+		found = fullest_fit(p, base, rq, PICK_BIGGER, cls, at);
 	if (found < 0)
 		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
 	if (found < 0)
