@@ -223,6 +223,56 @@ static int fullest_fit(const struct pool *p, unsigned base, const struct slot_re
 	return best;
 }
 
+/*
+ * Best fit over free extents (a free extent: the free slots between two
+ * used ones or a segment's ends): among the segments of the area that
+ * 'pick' allows, the smallest extent where the run fits, at its first
+ * place there; a tie goes to the segment of the smaller class, then to
+ * the fuller one, then to the lowest.  The extents are walked through
+ * free_run (free_run[s] at an extent's first slot is its length), so
+ * every slot of the area is looked at at most once.  Area-relative index
+ * in *at; pool index, or -1.
+ */
+static int tightest_fit(const struct pool *p, unsigned base, const struct slot_req *rq,
+			enum seg_pick pick, unsigned cls, unsigned *at)
+{
+	unsigned end = base + p->area_slots, best_len = ~0u, best_cls = ~0u, best_free = ~0u;
+	unsigned g = base >> p->seg_shift, gend = (end + p->seg_slots - 1) >> p->seg_shift;
+	int best = -1;
+
+	for (; g < gend; g++) {
+		const struct seg *sg = &p->segs[g];
+		unsigned s = g << p->seg_shift, free = p->seg_slots - sg->used;
+		unsigned last = end - s < p->seg_slots ? end : s + p->seg_slots;
+
+		if (!seg_allowed(p, sg, rq->nslots, cls, pick))
+			continue;
+		while (s < last) {
+			unsigned len = ld_relaxed(&p->free_run[s]);
+			int t;
+
+			if (!len) {
+				s++;
+				continue;
+			}
+			if (len >= rq->nslots &&
+			    (len < best_len ||
+			     (len == best_len &&
+			      (sg->cls < best_cls || (sg->cls == best_cls && free < best_free)))) &&
+			    (t = seg_first_fit(p, s, s + len, rq)) >= 0) {
+				best = t;
+				best_len = len;
+				best_cls = sg->cls;
+				best_free = free;
+			}
+			s += len;
+		}
+	}
+	if (best >= 0)
+		*at = (unsigned)best - base;
+	return best;
+}
+
 /* Does the run fit right at the cursor, in a segment of its class? */
 static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 			       const struct slot_req *rq)
@@ -246,10 +296,12 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
  *   2. else in the fullest segment of its class where it fits (best fit
  *      over segments, fullest_fit()): holes of nearly full segments are
  *      refilled and nearly empty ones get nothing new, so they drain;
- *   3. else in the fullest segment of a larger class where it fits (a
- *      hole of a freed larger run, or the rest of a segment a run over
- *      half a segment holds, serves smaller runs before a segment is
- *      opened; the fullest, so the others stay whole for their class);
+ *   3. else in the smallest free extent, in a segment of a larger class,
+ *      where it fits (best fit over extents, tightest_fit()): a hole of a
+ *      freed larger run, or the rest of a segment a run over half a
+ *      segment holds, serves smaller runs before a segment is opened, and
+ *      the tightest hole is taken so that larger holes stay whole for
+ *      their class;
  *   4. else at the start of the first empty segment;
  *   5. else at the first place in any segment in use.
  * A freed hole is refilled by runs of about its size, so segments do not
@@ -257,9 +309,9 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
  * largest runs.  Every step is under the area lock only.  An empty area is
  * searched from the cursor (rewound to its first slot) like the kernel's.
  * Lowest-address first fit in steps 2-3 (the placement before best fit)
- * refilled holes of segments that were draining; opening the highest empty
- * segment in step 4, or step 5 before step 4, measured worse
- * (docs/DESIGN.md, "Placement").
+ * refilled holes of segments that were draining; the fullest segment in
+ * step 3, opening the highest empty segment in step 4, or step 5 before
+ * step 4 measured worse (docs/DESIGN.md, "Placement").
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
 		    const struct slot_req *rq, unsigned *at)
@@ -276,7 +328,7 @@ static int find_run(const struct pool *p, const struct area *a, unsigned base, u
 	cls = req_class(p, rq);
 	found = fullest_fit(p, base, rq, PICK_CLASS, cls, at);
 	if (found < 0)
-		found = fullest_fit(p, base, rq, PICK_BIGGER, cls, at);
+		found = tightest_fit(p, base, rq, PICK_BIGGER, cls, at);
 	if (found < 0)
 		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
 	if (found < 0)
