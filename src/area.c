@@ -285,6 +285,27 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 }
 
 /*
+ * Steps 2-5 of the default placement (see find_run()): a run that does
+ * not fit at the cursor.  Out of line, so that the map path's common
+ * cases (an empty area, a cursor hit) stay small.
+ */
+static __attribute__((noinline)) int place_by_class(const struct pool *p, unsigned base,
+						    const struct slot_req *rq, unsigned *at)
+{
+	unsigned cls = req_class(p, rq);
+	int found;
+
+	found = fullest_fit(p, base, rq, PICK_CLASS, cls, at);
+	if (found < 0)
+		found = tightest_fit(p, base, rq, PICK_BIGGER, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
+	return found;
+}
+
+/*
  * The placement.  strict_cursor: the kernel's, first fit from the cursor.
  * Default (segregated by size class, like a slab allocator's pages): a
  * segment that is empty takes the size class of the run placed in it
@@ -316,8 +337,7 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
 		    const struct slot_req *rq, unsigned *at)
 {
-	unsigned c = a->cursor, cls;
-	int found;
+	unsigned c = a->cursor;
 
 	if (p->strict || !used)
 		return search_pass(p, c, base, rq, PICK_ANY, 0, at);
@@ -325,15 +345,7 @@ static int find_run(const struct pool *p, const struct area *a, unsigned base, u
 		*at = c;
 		return (int)(base + c);
 	}
-	cls = req_class(p, rq);
-	found = fullest_fit(p, base, rq, PICK_CLASS, cls, at);
-	if (found < 0)
-		found = tightest_fit(p, base, rq, PICK_BIGGER, cls, at);
-	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
-	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
-	return found;
+	return place_by_class(p, base, rq, at);
 }
 
 /* Record the mapping in its head slot (the first slot after the padding)
