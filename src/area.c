@@ -242,7 +242,7 @@ static int tightest_fit(const struct pool *p, unsigned base, const struct slot_r
 
 	for (; g < gend; g++) {
 		const struct seg *sg = &p->segs[g];
-		unsigned s = g << p->seg_shift, free = p->seg_slots - sg->used;
+		unsigned s = g << p->seg_shift, nfree = p->seg_slots - sg->used;
 		unsigned last = end - s < p->seg_slots ? end : s + p->seg_slots;
 
 		if (!seg_allowed(p, sg, rq->nslots, cls, pick))
@@ -257,13 +257,13 @@ static int tightest_fit(const struct pool *p, unsigned base, const struct slot_r
 			}
 			if (len >= rq->nslots &&
 			    (len < best_len ||
-			     (len == best_len &&
-			      (sg->cls < best_cls || (sg->cls == best_cls && free < best_free)))) &&
+			     (len == best_len && (sg->cls < best_cls ||
+						  (sg->cls == best_cls && nfree < best_free)))) &&
 			    (t = seg_first_fit(p, s, s + len, rq)) >= 0) {
 				best = t;
 				best_len = len;
 				best_cls = sg->cls;
-				best_free = free;
+				best_free = nfree;
 			}
 			s += len;
 		}
