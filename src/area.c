@@ -164,6 +164,115 @@ static ALWAYS_INLINE int search_pass(const struct pool *p, unsigned from, unsign
 	return -1;
 }
 
+/*
+ * First fit inside one segment: the lowest slot s in [first, end) at
+ * which the request fits (rules at the top of this file), stepping as
+ * search_pass() does.  'end' is the end of the segment or of the area,
+ * whichever comes first.  Pool index of s, or -1.
+ */
+static ALWAYS_INLINE int seg_first_fit(const struct pool *p, unsigned first, unsigned end,
+				       const struct slot_req *rq)
+{
+	unsigned s = first;
+
+	while (s + rq->nslots <= end) {
+		if (!slot_acceptable(p, s, rq))
+			s++;
+		else if (run_fits(p, s, rq))
+			return (int)s;
+		else
+			s += rq->stride;
+	}
+	return -1;
+}
+
+/*
+ * Best fit over segments: among the area's segments that 'pick'
+ * (PICK_CLASS or PICK_BIGGER, both only segments in use) allows, the
+ * fullest in which the run fits, at its first place there; a tie goes to
+ * the lowest segment.  A segment's slots are searched only when it is
+ * fuller than the best so far, so every slot of the area is looked at at
+ * most once (as in search_pass()), and a segment the run fills up ends
+ * the search.  Area-relative index in *at; pool index, or -1.
+ */
+static int fullest_fit(const struct pool *p, unsigned base, const struct slot_req *rq,
+		       enum seg_pick pick, unsigned cls, unsigned *at)
+{
+	unsigned end = base + p->area_slots, best_used = 0;
+	unsigned g = base >> p->seg_shift, gend = (end + p->seg_slots - 1) >> p->seg_shift;
+	int best = -1;
+
+	for (; g < gend; g++) {
+		const struct seg *sg = &p->segs[g];
+		unsigned first = g << p->seg_shift;
+		unsigned last = end - first < p->seg_slots ? end : first + p->seg_slots;
+		int s;
+
+		if (sg->used <= best_used || !seg_allowed(p, sg, rq->nslots, cls, pick))
+			continue;
+		s = seg_first_fit(p, first, last, rq);
+		if (s < 0)
+			continue;
+		best = s;
+		best_used = sg->used;
+		if (best_used + rq->nslots == p->seg_slots)
+			break;
+	}
+	if (best >= 0)
+		*at = (unsigned)best - base;
+	return best;
+}
+
+/*
+ * Best fit over free extents (a free extent: the free slots between two
+ * used ones or a segment's ends): among the segments of the area that
+ * 'pick' allows, the smallest extent where the run fits, at its first
+ * place there; a tie goes to the segment of the smaller class, then to
+ * the fuller one, then to the lowest.  The extents are walked through
+ * free_run (free_run[s] at an extent's first slot is its length), so
+ * every slot of the area is looked at at most once.  Area-relative index
+ * in *at; pool index, or -1.
+ */
+static int tightest_fit(const struct pool *p, unsigned base, const struct slot_req *rq,
+			enum seg_pick pick, unsigned cls, unsigned *at)
+{
+	unsigned end = base + p->area_slots, best_len = ~0u, best_cls = ~0u, best_free = ~0u;
+	unsigned g = base >> p->seg_shift, gend = (end + p->seg_slots - 1) >> p->seg_shift;
+	int best = -1;
+
+	for (; g < gend; g++) {
+		const struct seg *sg = &p->segs[g];
+		unsigned s = g << p->seg_shift, nfree = p->seg_slots - sg->used;
+		unsigned last = end - s < p->seg_slots ? end : s + p->seg_slots;
+
+		if (!seg_allowed(p, sg, rq->nslots, cls, pick))
+			continue;
+		while (s < last) {
+			unsigned len = ld_relaxed(&p->free_run[s]);
+			int t;
+
+			if (!len) {
+				s++;
+				continue;
+			}
+			if (len >= rq->nslots &&
+			    (len < best_len ||
+			     (len == best_len && (sg->cls < best_cls ||
+						  (sg->cls == best_cls && nfree < best_free)))) &&
+			    (t = seg_first_fit(p, s, s + len, rq)) >= 0) {
+				best = t;
+				best_len = len;
+				best_cls = sg->cls;
+				best_free = nfree;
+			}
+			s += len;
+		}
+	}
+	if (best >= 0)
+		*at = (unsigned)best - base;
+	return best;
+}
+
 /* Does the run fit right at the cursor, in a segment of its class? */
 static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 			       const struct slot_req *rq)
@@ -176,6 +285,27 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
 }
 
 /*
+ * Steps 2-5 of the default placement (see find_run()): a run that does
+ * not fit at the cursor.  Out of line, so that the map path's common
+ * cases (an empty area, a cursor hit) stay small.
+ */
+static __attribute__((noinline)) int place_by_class(const struct pool *p, unsigned base,
+						    const struct slot_req *rq, unsigned *at)
+{
+	unsigned cls = req_class(p, rq);
+	int found;
+
+	found = fullest_fit(p, base, rq, PICK_CLASS, cls, at);
+	if (found < 0)
+		found = tightest_fit(p, base, rq, PICK_BIGGER, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
+	if (found < 0)
+		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
+	return found;
+}
+
+/*
  * The placement.  strict_cursor: the kernel's, first fit from the cursor.
  * Default (segregated by size class, like a slab allocator's pages): a
  * segment that is empty takes the size class of the run placed in it
@@ -184,23 +314,30 @@ static inline bool cursor_fits(const struct pool *p, unsigned base, unsigned c,
  *   1. at the cursor when it fits there in a segment of its class: the
  *      slots just freed (rewind_cursor()) or those right after the latest
  *      run, so hot slots are reused and consecutive runs fill a segment;
- *   2. else at the first place (from the area's first slot) in a segment
- *      of its class: holes low in the area are refilled, segments high in
- *      the area drain;
- *   3. else at the first place in a segment of a larger class (a hole of
- *      a freed larger run serves smaller ones before a segment is opened);
+ *   2. else in the fullest segment of its class where it fits (best fit
+ *      over segments, fullest_fit()): holes of nearly full segments are
+ *      refilled and nearly empty ones get nothing new, so they drain;
+ *   3. else in the smallest free extent, in a segment of a larger class,
+ *      where it fits (best fit over extents, tightest_fit()): a hole of a
+ *      freed larger run, or the rest of a segment a run over half a
+ *      segment holds, serves smaller runs before a segment is opened, and
+ *      the tightest hole is taken so that larger holes stay whole for
+ *      their class;
  *   4. else at the start of the first empty segment;
  *   5. else at the first place in any segment in use.
  * A freed hole is refilled by runs of about its size, so segments do not
  * decay into holes nobody can use, and whole segments stay free for the
  * largest runs.  Every step is under the area lock only.  An empty area is
  * searched from the cursor (rewound to its first slot) like the kernel's.
+ * Lowest-address first fit in steps 2-3 (the placement before best fit)
+ * refilled holes of segments that were draining; the fullest segment in
+ * step 3, opening the highest empty segment in step 4, or step 5 before
+ * step 4 measured worse (docs/DESIGN.md, "Placement").
  */
 static int find_run(const struct pool *p, const struct area *a, unsigned base, unsigned used,
 		    const struct slot_req *rq, unsigned *at)
 {
-	unsigned c = a->cursor, cls;
-	int found;
+	unsigned c = a->cursor;
 
 	if (p->strict || !used)
 		return search_pass(p, c, base, rq, PICK_ANY, 0, at);
@@ -208,15 +345,7 @@ static int find_run(const struct pool *p, const struct area *a, unsigned base, u
 		*at = c;
 		return (int)(base + c);
 	}
-	cls = req_class(p, rq);
-	found = search_pass(p, 0, base, rq, PICK_CLASS, cls, at);
-	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_BIGGER, cls, at);
-	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_EMPTY, cls, at);
-	if (found < 0)
-		found = search_pass(p, 0, base, rq, PICK_USED, cls, at);
-	return found;
+	return place_by_class(p, base, rq, at);
 }
 
 /* Record the mapping in its head slot (the first slot after the padding)

@@ -231,7 +231,10 @@ struct area {
 	_Atomic uint64_t bytes_from_dev; /* copied back by their unmaps */
 } __attribute__((aligned(CACHELINE)));
 
-/* What the default placement knows of a segment (area.c, "Placement"). */
+/* What the default placement knows of a segment (area.c, "Placement"),
+ * read by its best fit (fullest_fit()) under the area lock.
+ * Invariants: 0 <= used <= seg_slots; cls means something only while
+ * used > 0 (it is set when used goes from 0 to the first run's slots). */
 struct seg {
 	uint16_t used; /* slots in use, padding included */
 	uint16_t cls;  /* size class of the run that took it when empty */

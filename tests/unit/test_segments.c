@@ -323,6 +323,44 @@ static void test_placement(void)
 	}
 }
 
+/*
+ * Best fit over segments: two segments of one-slot runs, the first
+ * nearly empty (28 used), the second nearly full (118 used).  New runs of
+ * that class go to the fuller one's holes, so the sparse one is left to
+ * drain.  (Lowest-address first fit would refill the first one's holes.)
+ */
+static void test_fullest_first(void)
+{
+	enum { N = 256, MORE = 10 };
+	struct swiotlb_mem *m = seg_mem(4 * MIB, 0, false, false);
+	struct swiotlb_dev *d = dev_new(m, "small", 0, 0);
+	static swiotlb_addr_t a[N], b[MORE];
+	static uint8_t buf[16];
+	swiotlb_addr_t base;
+
+	for (int i = 0; i < N; i++)
+		a[i] = map_ok(d, buf, 1500, SWIOTLB_TO_DEVICE);
+	base = a[0]; /* slot 0: the first map of an empty pool */
+	/* 100 of segment 0's runs, 10 of segment 1's (not the latest run,
+	 * so the cursor stays at slot 256, in an empty segment) */
+	for (int i = 0; i < 100; i++)
+		CHECK_OK(swiotlb_unmap(d, a[i], 1500, SWIOTLB_TO_DEVICE, 0));
+	for (int i = 130; i < 140; i++)
+		CHECK_OK(swiotlb_unmap(d, a[i], 1500, SWIOTLB_TO_DEVICE, 0));
+	for (int i = 0; i < MORE; i++) {
+		b[i] = map_ok(d, buf, 1500, SWIOTLB_TO_DEVICE);
+		CHECK_EQ((b[i] - base) >> SWIOTLB_SLOT_SHIFT, 130 + i);
+	}
+	for (int i = 0; i < MORE; i++)
+		CHECK_OK(swiotlb_unmap(d, b[i], 1500, SWIOTLB_TO_DEVICE, 0));
+	for (int i = 100; i < N; i++)
+		if (i < 130 || i >= 140)
+			CHECK_OK(swiotlb_unmap(d, a[i], 1500, SWIOTLB_TO_DEVICE, 0));
+	CHECK_EQ(util_mem_stats(m).used_slots, 0);
+	CHECK_OK(swiotlb_dev_destroy(d));
+	CHECK_OK(swiotlb_mem_destroy(m));
+}
+
 /* "buffer is full" names the device, the size, the slots and the largest
  * free run. */
 static void test_full_message(void)
@@ -356,6 +394,7 @@ int main(void)
 	test_dynamic();
 	test_default_unchanged();
 	test_placement();
+	test_fullest_first();
 	test_full_message();
 	printf("test_segments: ok\n");
 	return 0;
