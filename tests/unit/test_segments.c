@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "unit.h"
 
 static struct swiotlb_mem *seg_mem(size_t size, unsigned seg_slots, bool strict, bool dynamic)
@@ -329,6 +331,35 @@ static void test_placement(void)
  * that class go to the fuller one's holes, so the sparse one is left to
  * drain.  (Lowest-address first fit would refill the first one's holes.)
  */
+/* Unmap on a thread that never maps for the device: its unmaps free under
+ * the area lock (a run cache keeps runs only for threads that also map),
+ * so the maps that follow are placed by the search. */
+struct unmapper {
+	struct swiotlb_dev *dev;
+	const swiotlb_addr_t *a;
+	int from, to;
+	size_t size;
+};
+
+static void *unmapper_run(void *arg)
+{
+	struct unmapper *u = arg;
+
+	for (int i = u->from; i < u->to; i++)
+		CHECK_OK(swiotlb_unmap(u->dev, u->a[i], u->size, SWIOTLB_TO_DEVICE, 0));
+	return NULL;
+}
+
+static void unmap_elsewhere(struct swiotlb_dev *d, const swiotlb_addr_t *a, int from, int to,
+			    size_t size)
+{
+	struct unmapper u = { d, a, from, to, size };
+	pthread_t th;
+
+	CHECK_OK(pthread_create(&th, NULL, unmapper_run, &u));
+	CHECK_OK(pthread_join(th, NULL));
+}
+
 static void test_fullest_first(void)
 {
 	enum { N = 256, MORE = 10 };
@@ -343,10 +374,8 @@ static void test_fullest_first(void)
 	base = a[0]; /* slot 0: the first map of an empty pool */
 	/* 100 of segment 0's runs, 10 of segment 1's (not the latest run,
 	 * so the cursor stays at slot 256, in an empty segment) */
-	for (int i = 0; i < 100; i++)
-		CHECK_OK(swiotlb_unmap(d, a[i], 1500, SWIOTLB_TO_DEVICE, 0));
-	for (int i = 130; i < 140; i++)
-		CHECK_OK(swiotlb_unmap(d, a[i], 1500, SWIOTLB_TO_DEVICE, 0));
+	unmap_elsewhere(d, a, 0, 100, 1500);
+	unmap_elsewhere(d, a, 130, 140, 1500);
 	for (int i = 0; i < MORE; i++) {
 		b[i] = map_ok(d, buf, 1500, SWIOTLB_TO_DEVICE);
 		CHECK_EQ((b[i] - base) >> SWIOTLB_SLOT_SHIFT, 130 + i);
