@@ -73,7 +73,9 @@ bool _swiotlb_runcache_on;
 static void heavy_barrier(void)
 {
 #ifdef SWIOTLB_MODEL_CHECK
+#ifndef MODEL_RUNCACHE_NO_FENCES /* verify/: the counterexample without B1, B2 */
 	atomic_thread_fence(memory_order_seq_cst);
+#endif
 #else
 	/* _swiotlb_runcache_init() registered; after fork() the child
 	 * registers again (runcache_fork_child()) */
@@ -114,7 +116,9 @@ static inline bool cache_enter(struct run_cache *c, const struct swiotlb_mem *me
 	 * set steal before its B2 either is seen here or sees busy == 1 and
 	 * waits.  A compiler barrier; a full fence in model-check builds. */
 #ifdef SWIOTLB_MODEL_CHECK
+#ifndef MODEL_RUNCACHE_NO_FENCES /* verify/: the counterexample without B1, B2 */
 	atomic_thread_fence(memory_order_seq_cst);
+#endif
 #else
 	atomic_signal_fence(memory_order_seq_cst);
 #endif
@@ -331,8 +335,10 @@ static void cache_wait_out(struct run_cache *c)
 	/* acquire: pairs with the release stores of busy in cache_exit() and
 	 * cache_enter(): the owner's heads[] and n are visible */
 	while (atomic_load_explicit(&c->busy, memory_order_acquire)) {
+#ifndef SWIOTLB_MODEL_CHECK /* verify/: GenMC bounds only a plain spin loop */
 		if (++spins % 64 == 0)
 			sched_yield(); /* the owner was preempted inside */
+#endif
 	}
 	tsan_acquire(c);
 }
