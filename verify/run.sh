@@ -57,13 +57,22 @@ table() {
 	set_readers|||pass|pass
 	unmap_aba|||pass|pass
 	wait_wake||--check-liveness|pass|pass
-	wait_caps|-DMODEL_RCU_NO_READER_FENCE|--check-liveness|pass|pass
+	wait_caps|-DMODEL_RCU_NO_READER_FENCE -DH_NO_RUN_CACHE|--check-liveness|pass|pass
+	cache_steal|||pass|pass
+	cache_steal_nofence|-DMODEL_RUNCACHE_NO_FENCES||FAIL|FAIL
+	cache_wait||--check-liveness|pass|pass
+	cache_wait_nofence|-DMODEL_RUNCACHE_NO_FENCES|--check-liveness|FAIL|FAIL
+	cache_aba|-DSWIOTLB_MODEL_TAG_GEN_BITS=1||pass|pass
+	cache_aba_locked|-DSWIOTLB_MODEL_TAG_GEN_BITS=1 -DABA_LOCKED||FAIL|FAIL
 TABLE
 }
-harness_src() { # delete_other_nofence reuses delete_other.c
+harness_src() { # a variant reuses its base harness's file
 	case $1 in
 	delete_other_nofence) echo delete_other ;;
 	unmap_race_nosync) echo unmap_race ;;
+	cache_steal_nofence) echo cache_steal ;;
+	cache_wait_nofence) echo cache_wait ;;
+	cache_aba_locked) echo cache_aba ;;
 	*) echo "$1" ;;
 	esac
 }
