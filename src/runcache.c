@@ -75,7 +75,9 @@ bool _swiotlb_runcache_on;
 static void heavy_barrier(void)
 {
 #ifdef SWIOTLB_MODEL_CHECK
+#ifndef MODEL_RUNCACHE_NO_FENCES /* verify/: the counterexample without B1, B2 */
 	atomic_thread_fence(memory_order_seq_cst);
+#endif
 #else
 	/* _swiotlb_runcache_init() registered; after fork() the child
 	 * registers again (runcache_fork_child()) */
@@ -84,6 +86,7 @@ static void heavy_barrier(void)
 #endif
 }
 
+#ifndef SWIOTLB_MODEL_CHECK
 /* Turn the caches on when membarrier can serve as B2. */
 static void runcache_init_once(void)
 {
@@ -91,21 +94,24 @@ static void runcache_init_once(void)
 
 	if (env && env[0] == '0')
 		return;
-#ifdef SWIOTLB_MODEL_CHECK
-	_swiotlb_runcache_on = true;
-#elif defined(__NR_membarrier)
+#if defined(__NR_membarrier)
 	_swiotlb_runcache_on = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 				       0, 0) == 0;
 #endif
 }
+#endif
 
 /* Decide, once per process, whether run caches are on (before the first
  * memory's initial pool is marked: swiotlb_mem_create()). */
 void _swiotlb_runcache_init(void)
 {
+#ifdef SWIOTLB_MODEL_CHECK
+	_swiotlb_runcache_on = true; /* (a harness's memory, before its threads) */
+#else
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, runcache_init_once);
+#endif
 }
 
 /* ---- giving runs back to the areas ---- */
@@ -209,8 +215,10 @@ static void cache_wait_out(struct run_cache *c)
 	/* acquire: pairs with the release stores of busy in cache_exit() and
 	 * cache_enter(): the owner's heads[] and n are visible */
 	while (atomic_load_explicit(&c->busy, memory_order_acquire)) {
+#ifndef SWIOTLB_MODEL_CHECK /* verify/: GenMC bounds only a plain spin loop */
 		if (++spins % 64 == 0)
 			sched_yield(); /* the owner was preempted inside */
+#endif
 	}
 	tsan_acquire(c);
 }

@@ -129,21 +129,41 @@ static void count_sync(struct swiotlb_dev *dev, bool to_device, size_t n)
 }
 
 /*
- * Claim head slot h, just validated as the mapping (tag t, read with
- * acquire) under its area lock, for the locked unmap: -> SLOT_UNMAPPING.
- * In a pool with run caches a lock-free claim (unmap_to_cache()) may race
- * with this one (a double unmap), so the claim is a compare-and-swap of
- * the tag there; elsewhere the lock excludes every other claimant and a
- * store does (only a copy-back needs the state).  False: lost the race.
+ * Claim head slot h, just validated as dev's mapping (addr, size, dir)
+ * with tag t (read with acquire) under its area lock, for the locked
+ * unmap: -> SLOT_UNMAPPING.  In a pool with run caches a lock-free claim
+ * (unmap_to_cache()) may race with this one (a double unmap), and the
+ * cache's owner remaps a cached run without the lock, so the claim is a
+ * compare-and-swap of the tag there, checked again after the swap like
+ * the lock-free one: between the load and the swap the head may have
+ * been unmapped and remapped until its generation wrapped, and the swap
+ * then claimed someone else's mapping.  Elsewhere the lock excludes every
+ * other claimant and a store does (only a copy-back needs the state).
+ * False: lost the race, or not this mapping any more.
  */
-hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy)
+hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy,
+			     const struct swiotlb_dev *dev, swiotlb_addr_t addr, size_t size,
+			     enum swiotlb_dir dir)
 {
 	_Atomic uint32_t *tag = &p->slots[h].tag;
 
-	if (p->run_cache)
-		return atomic_compare_exchange_strong_explicit(tag, &t, tag_with(t, SLOT_UNMAPPING),
-							       memory_order_relaxed,
-							       memory_order_relaxed);
+	if (p->run_cache) {
+		/* acquire on success: pairs with the release store of the tag
+		 * by the lock-free remap (runcache.c) when the generation read
+		 * has wrapped; the check below then reads the fields of the
+		 * mapping really claimed */
+		if (!atomic_compare_exchange_strong_explicit(tag, &t, tag_with(t, SLOT_UNMAPPING),
+							     memory_order_acquire,
+							     memory_order_relaxed))
+			return false;
+		if (unlikely(!mapping_owned(p, h, dev, addr, size, dir, SLOT_UNMAPPING))) {
+			/* someone else's mapping: give it back untouched.
+			 * release: as in unmap_to_cache() */
+			atomic_store_explicit(tag, t, memory_order_release);
+			return false;
+		}
+		return true;
+	}
 	if (copy)
 		st_relaxed(tag, tag_with(t, SLOT_UNMAPPING));
 	return true;
@@ -157,8 +177,9 @@ hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy)
  * fails, a shrink cannot retire the pool, nobody else frees it) and frees
  * under the lock again.  So of two racing unmaps exactly one copies and
  * frees, never from or into slots reused in between (no ABA: the check
- * and the claim are one critical section, and a lock-free claimant's
- * swap changes the tag this claim compares).  ATTR_UNDO_MAP (a failed
+ * and the claim are one critical section, a lock-free claimant's swap
+ * changes the tag this claim compares, and a lock-free remap that wrapped
+ * the generation is caught by the check after the swap).  ATTR_UNDO_MAP (a failed
  * scatter-gather map) also takes back the map's statistics.
  */
 static __attribute__((noinline)) int unmap_locked(struct swiotlb_dev *dev, struct dev_tcount *tc,
@@ -177,7 +198,7 @@ static __attribute__((noinline)) int unmap_locked(struct swiotlb_dev *dev, struc
 	t = atomic_load_explicit(&p->slots[h].tag, memory_order_acquire);
 	if (tag_state(t) != SLOT_MAPPED ||
 	    !mapping_owned(p, h, dev, addr, size, dir, SLOT_MAPPED) ||
-	    !claim_locked(p, h, t, copy)) {
+	    !claim_locked(p, h, t, copy, dev, addr, size, dir)) {
 		spin_unlock(&a->lock);
 		return -EINVAL;
 	}

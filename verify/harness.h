@@ -4,7 +4,9 @@
  * only place that names internal functions and fields, so a rename in src/
  * changes this file alone.  Also the harnesses' shared environment: a
  * provider over a few frames, a direct-map callback for reused frames, the
- * log function, and helpers to build a small memory and device.
+ * log function, a model of devcount.c (per-thread blocks and tc_lock, so
+ * that the real run caches of runcache.c run), and helpers to build a
+ * small memory and device.
  *
  * Included after the library sources (run.sh builds one translation unit
  * per harness: model_env.c, every src .c file but the environment ones
@@ -70,30 +72,148 @@ void _swiotlb_log_fini(struct swiotlb_mem *mem)
 	(void)mem;
 }
 
-/* ---- devcount.c is not compiled (thread-local statistics, pthread
- * keys): no per-thread blocks, so every count goes to the device's
- * shards, the library's own fallback ---- */
+/* ---- devcount.c is not compiled (pthread keys, __thread): a model of
+ * it.  One block per thread (GenMC thread index) and device (the device's
+ * id, in creation order) in static arrays, attached on the thread's
+ * first bounce for the device, as devcount.c's slow path does; a mutex
+ * as tc_lock, around the real runcache.c _locked functions.  The run
+ * caches are on (runcache.c: membarrier present); -DH_NO_RUN_CACHE
+ * turns them off and gives no blocks (every count goes to the device's
+ * shards, the library's own fallback when a block cannot be allocated).  A thread's exit
+ * (the key destructor) is H_THREAD_EXIT(), called by the harness. ---- */
+_Static_assert(sizeof(struct runcache_sum) == MODEL_RUNCACHE_SUM_BYTES,
+	       "model_memset() zeroes struct runcache_sum as five words");
+
+#define H_TC_THREADS MODEL_MAX_THREADS
+#define H_TC_DEVS 2
+
+static struct dev_tcount h_tc[H_TC_THREADS][H_TC_DEVS];
+static struct dev_tcount *h_tc_mine[H_TC_THREADS]; /* thread-private lists */
+static pthread_mutex_t h_tc_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned h_tc_ndevs;                         /* under h_tc_lock */
+
+static unsigned h_tc_self(void)
+{
+	unsigned t = (unsigned)__VERIFIER_thread_self();
+
+	assert(t < H_TC_THREADS);
+	return t;
+}
+
 void _swiotlb_devcount_init(struct swiotlb_dev *dev)
 {
-	(void)dev;
+#ifndef H_NO_RUN_CACHE
+	_swiotlb_runcache_on = true; /* set before any device exists */
+#endif
+	CDS_INIT_LIST_HEAD(&dev->tc_list);
+	pthread_mutex_lock(&h_tc_lock);
+	assert(h_tc_ndevs < H_TC_DEVS);
+	dev->id = ++h_tc_ndevs;
+	cds_list_add(&dev->mem_node, &dev->mem->devs);
+	pthread_mutex_unlock(&h_tc_lock);
 }
 
 void _swiotlb_devcount_fini(struct swiotlb_dev *dev)
 {
-	(void)dev;
+	struct dev_tcount *c, *tmp;
+
+	pthread_mutex_lock(&h_tc_lock);
+	_swiotlb_runcache_dev_retire(dev);
+	cds_list_for_each_entry_safe(c, tmp, &dev->tc_list, dev_node)
+	{
+		cds_list_del(&c->dev_node);
+		st_relaxed(&c->dev, NULL);
+	}
+	cds_list_del(&dev->mem_node);
+	pthread_mutex_unlock(&h_tc_lock);
 }
 
 struct dev_tcount *_swiotlb_devcount_get(struct swiotlb_dev *dev)
 {
-	(void)dev;
-	return NULL;
+	struct dev_tcount *c = &h_tc[h_tc_self()][dev->id - 1];
+
+#ifdef H_NO_RUN_CACHE
+	return NULL; /* no blocks either: the device's shards count, as before */
+#endif
+	if (c->dev_id == dev->id) /* owner-private once attached */
+		return c;
+	pthread_mutex_lock(&h_tc_lock);
+	st_relaxed(&c->dev, dev);
+	c->dev_id = dev->id;
+	c->mem = dev->mem;
+	c->thread_next = h_tc_mine[h_tc_self()];
+	h_tc_mine[h_tc_self()] = c;
+	cds_list_add(&c->dev_node, &dev->tc_list);
+	pthread_mutex_unlock(&h_tc_lock);
+	return c;
+}
+
+struct dev_tcount *_swiotlb_devcount_mine(void)
+{
+	return h_tc_mine[h_tc_self()];
+}
+
+unsigned _swiotlb_devcount_drain(struct swiotlb_mem *mem, bool always)
+{
+	unsigned n;
+
+	if (!_swiotlb_runcache_on)
+		return 0;
+	pthread_mutex_lock(&h_tc_lock);
+	n = _swiotlb_runcache_drain_locked(mem, always);
+	pthread_mutex_unlock(&h_tc_lock);
+	return n;
+}
+
+void _swiotlb_devcount_cache_sum(const struct swiotlb_mem *mem, struct runcache_sum *s)
+{
+	pthread_mutex_lock(&h_tc_lock);
+	_swiotlb_runcache_sum_locked(mem, s);
+	pthread_mutex_unlock(&h_tc_lock);
 }
 
 void _swiotlb_devcount_sum(const struct swiotlb_dev *dev, struct dev_tcount_sum *s)
 {
-	(void)dev;
-	s->maps = s->unmaps = s->bytes_to_dev = s->bytes_from_dev = 0;
+	const struct dev_tcount *c;
+
+	pthread_mutex_lock(&h_tc_lock);
+	s->maps = ld_relaxed(&dev->tc_gone.maps);
+	s->unmaps = ld_relaxed(&dev->tc_gone.unmaps);
+	s->bytes_to_dev = ld_relaxed(&dev->tc_gone.bytes_to_dev);
+	s->bytes_from_dev = ld_relaxed(&dev->tc_gone.bytes_from_dev);
+	cds_list_for_each_entry (c, &dev->tc_list, dev_node) {
+		s->maps += ld_relaxed(&c->maps);
+		s->unmaps += ld_relaxed(&c->unmaps);
+		s->bytes_to_dev += ld_relaxed(&c->bytes_to_dev);
+		s->bytes_from_dev += ld_relaxed(&c->bytes_from_dev);
+	}
+	pthread_mutex_unlock(&h_tc_lock);
 }
+
+/* The calling thread exits: devcount.c's key destructor (its blocks give
+ * their cached runs back and fold their counts into their devices). */
+static void h_thread_exit(void)
+{
+	pthread_mutex_lock(&h_tc_lock);
+	for (struct dev_tcount *i = h_tc_mine[h_tc_self()]; i; i = i->thread_next) {
+		struct swiotlb_dev *dev = ld_relaxed(&i->dev);
+
+		if (!dev)
+			continue;
+		_swiotlb_runcache_thread_exit(dev, i);
+		stat_add(&dev->tc_gone.maps, ld_relaxed(&i->maps));
+		stat_add(&dev->tc_gone.unmaps, ld_relaxed(&i->unmaps));
+		stat_add(&dev->tc_gone.bytes_to_dev, ld_relaxed(&i->bytes_to_dev));
+		stat_add(&dev->tc_gone.bytes_from_dev, ld_relaxed(&i->bytes_from_dev));
+		cds_list_del(&i->dev_node);
+		st_relaxed(&i->dev, NULL);
+	}
+	pthread_mutex_unlock(&h_tc_lock);
+}
+#define H_THREAD_EXIT() h_thread_exit()
+/* The calling thread's block for dev counts one map (the unmap takes the
+ * lock-free path into the run cache only for a thread that maps too). */
+#define H_PRETEND_MAPPED(dev) add_locked(&_swiotlb_devcount_get(dev)->maps, 1)
 
 /* ---- fork.c is not compiled (no fork in a model) ---- */
 void _swiotlb_fork_track(struct swiotlb_mem *mem)

@@ -38,7 +38,7 @@ while getopts "ahm:lo:" o; do
 done
 src=$(cd "$here/../src" && pwd)
 inc=$(cd "$here/../include" && pwd)
-pass_harnesses=$(sed -n 's/^\t\([a-z_0-9]*\)|[^|]*|[^|]*|pass|pass$/\1/p' "$here/run.sh")
+pass_harnesses=$(sed -n 's/^\t\([a-z_0-9]*\)|[^|]*|[^|]*|pass|\(slow:\)\{0,1\}pass$/\1/p' "$here/run.sh")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
