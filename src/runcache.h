@@ -36,7 +36,10 @@ static inline bool cache_enter(struct run_cache *c, const struct swiotlb_mem *me
 	atomic_signal_fence(memory_order_seq_cst);
 #endif
 	/* acquire: pairs with the thief's release of STEAL_DONE in
-	 * open_all(), after which heads[] and n are as it left them */
+	 * open_all(), after which heads[] and n are as it left them.
+	 * mutate:keep: the model builds make B1 a seq_cst fence, which
+	 * orders this load as well, so no harness can need the acquire;
+	 * the real B1 is a compiler barrier and does not */
 	steal = atomic_load_explicit(&c->steal, memory_order_acquire);
 	if (unlikely(steal != STEAL_NONE || ld_relaxed(&mem->waitq.nwaiters))) {
 		/* back in next time, unless a new thief has just stored BUSY:
@@ -45,8 +48,11 @@ static inline bool cache_enter(struct run_cache *c, const struct swiotlb_mem *me
 			atomic_compare_exchange_strong_explicit(&c->steal, &steal, STEAL_NONE,
 								memory_order_relaxed,
 								memory_order_relaxed);
-		/* release: pairs with the thief's acquire wait on busy */
-		atomic_store_explicit(&c->busy, 0, memory_order_release);
+		/* relaxed: this section wrote nothing a thief reads; what the
+		 * owner's earlier sections wrote is published by their
+		 * cache_exit() release, whose release sequence (C11: later
+		 * stores of the same thread) this store continues */
+		st_relaxed(&c->busy, 0);
 		return false;
 	}
 	return true;

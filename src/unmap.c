@@ -157,9 +157,9 @@ hot_inline bool claim_locked(struct pool *p, unsigned h, uint32_t t, bool copy,
 							     memory_order_relaxed))
 			return false;
 		if (unlikely(!mapping_owned(p, h, dev, addr, size, dir, SLOT_UNMAPPING))) {
-			/* someone else's mapping: give it back untouched.
-			 * release: as in unmap_to_cache() */
-			atomic_store_explicit(tag, t, memory_order_release);
+			/* someone else's mapping: give it back untouched,
+			 * as in unmap_to_cache() */
+			atomic_exchange_explicit(tag, t, memory_order_relaxed);
 			return false;
 		}
 		return true;
@@ -252,10 +252,12 @@ static int unmap_to_cache(struct swiotlb_dev *dev, struct dev_tcount *tc, struct
 						     memory_order_acquire, memory_order_relaxed))
 		return -EINVAL;
 	if (unlikely(!mapping_owned(p, h, dev, addr, size, dir, SLOT_CACHED))) {
-		/* someone else's mapping: give it back untouched.  release:
-		 * re-publishes the fields this thread acquired with the swap
-		 * to the next claimant (pairs with its acquire load) */
-		atomic_store_explicit(&s->tag, t, memory_order_release);
+		/* someone else's mapping: give it back untouched.  An
+		 * exchange, not a store: like the swap, a read-modify-write
+		 * continues the release sequence of the store that published
+		 * that mapping (area.c, runcache.h), so the next claimant that
+		 * reads the tag back still sees the mapping's fields */
+		atomic_exchange_explicit(&s->tag, t, memory_order_relaxed);
 		return -EINVAL;
 	}
 	if (copy)

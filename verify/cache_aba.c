@@ -10,7 +10,11 @@
  * unmaps d too, a racing double unmap: lock-free (unmap_to_cache(); its
  * block counts a map, as if it had mapped for the device before), or
  * with -DABA_LOCKED under the area lock (unmap_locked(): it never did).
- * U1 may read d's tag, and then swap f's identical one.
+ * U1 may read d's tag, and then swap f's identical one.  With -DABA_AREA
+ * U2's unmaps free under the area lock (its block counts no map before
+ * each, as for a thread that only unmaps), so e and f are placed by the
+ * area search (record_mapping()) instead of being remapped from its
+ * cache: the tag U1 swaps was then published by the area's release store.
  * Asserted: at most one unmap of d succeeds; no copy-back writes past
  * e's or f's 2 bytes (a sentinel) or anything but d's bytes into d's
  * buffer; f unmaps afterwards; then no slot is used.
@@ -39,6 +43,14 @@ static void *u1(void *arg)
 	return NULL;
 }
 
+/* -DABA_AREA: U2's next unmap frees under the area lock (see the top). */
+static void u2_no_cache(void)
+{
+#ifdef ABA_AREA
+	st_relaxed(&_swiotlb_devcount_get(dev)->maps, 0);
+#endif
+}
+
 static void *u2(void *arg)
 {
 	swiotlb_addr_t a;
@@ -47,11 +59,13 @@ static void *u2(void *arg)
 	if (swiotlb_map(dev, buf_d, sizeof(buf_d), SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &a) != 0)
 		return NULL;
 	atomic_store_explicit(&handoff, a, memory_order_relaxed);
+	u2_no_cache();
 	rc_u2 = swiotlb_unmap(dev, a, sizeof(buf_d), SWIOTLB_BIDIRECTIONAL, 0);
 	if (rc_u2 != 0) /* U1's unmap won: nothing to wrap */
 		return NULL;
 	if (swiotlb_map(dev, buf_e, 2, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &a) != 0)
 		return NULL;
+	u2_no_cache();
 	assert(swiotlb_unmap(dev, a, 2, SWIOTLB_BIDIRECTIONAL, 0) == 0);
 	rc_f = swiotlb_map(dev, buf_f, 2, SWIOTLB_BIDIRECTIONAL, SWIOTLB_ATTR_NO_WARN, &addr_f);
 	return NULL;

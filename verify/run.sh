@@ -66,6 +66,7 @@ table() {
 	cache_wait_nofence|-DMODEL_RUNCACHE_NO_FENCES|--check-liveness|FAIL|FAIL
 	cache_aba|-DSWIOTLB_MODEL_TAG_GEN_BITS=1||pass|slow:pass
 	cache_aba_locked|-DSWIOTLB_MODEL_TAG_GEN_BITS=1 -DABA_LOCKED||pass|pass
+	cache_aba_area|-DSWIOTLB_MODEL_TAG_GEN_BITS=1 -DABA_AREA||slow:pass|slow:pass
 TABLE
 }
 harness_src() { # a variant reuses its base harness's file
@@ -74,7 +75,7 @@ harness_src() { # a variant reuses its base harness's file
 	unmap_race_nosync) echo unmap_race ;;
 	cache_steal_nofence) echo cache_steal ;;
 	cache_wait_nofence) echo cache_wait ;;
-	cache_aba_locked) echo cache_aba ;;
+	cache_aba_locked | cache_aba_area) echo cache_aba ;;
 	*) echo "$1" ;;
 	esac
 }
