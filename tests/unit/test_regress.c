@@ -9,12 +9,10 @@
 
 #include "unit.h"
 
+/* Milliseconds on the monotonic clock. */
 static uint64_t ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return util_now_ns() / 1000000;
 }
 
 struct waiter_arg {

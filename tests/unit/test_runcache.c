@@ -6,8 +6,6 @@
  * Every check holds with the caches off too (SWIOTLB_RUN_CACHE=0, or no
  * membarrier: ctest runs this test both ways). */
 #include <pthread.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "unit.h"
 
@@ -15,12 +13,10 @@
 
 static uint8_t big[POOL];
 
+/* Milliseconds on the monotonic clock. */
 static uint64_t ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return util_now_ns() / 1000000;
 }
 
 /* A thread that maps and unmaps n buffers of 'size' for dev (so their
@@ -65,7 +61,7 @@ static void *parker_run(void *arg)
 	parker_set(p, 1);
 	if (p->keep_live) {
 		parker_wait(p, 2);
-		usleep(100 * 1000); /* the other thread is waiting by now */
+		util_sleep_ms(100); /* the other thread is waiting by now */
 		for (int i = 0; i < p->n; i++)
 			CHECK_OK(swiotlb_unmap(p->dev, p->live[i], p->size, SWIOTLB_TO_DEVICE, 0));
 	}
