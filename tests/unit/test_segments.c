@@ -65,7 +65,7 @@ static void test_max_sizes(void)
 		struct swiotlb_mem *m = seg_mem(16 * MIB, t[i].seg, false, false);
 		struct swiotlb_dev *d = dev_new(m, "max", t[i].mask, 0);
 		struct swiotlb_dev *b = dev_new(m, "boundary", 0, 64 * KIB - 1);
-		static uint8_t buf[16];
+		static uint8_t buf[1500];
 		swiotlb_addr_t a;
 
 		CHECK_EQ(swiotlb_max_mapping_size(d), t[i].max);
@@ -366,7 +366,7 @@ static void test_fullest_first(void)
 	struct swiotlb_mem *m = seg_mem(4 * MIB, 0, false, false);
 	struct swiotlb_dev *d = dev_new(m, "small", 0, 0);
 	static swiotlb_addr_t a[N], b[MORE];
-	static uint8_t buf[16];
+	static uint8_t buf[1500];
 	swiotlb_addr_t base;
 
 	for (int i = 0; i < N; i++)
