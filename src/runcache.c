@@ -106,7 +106,12 @@ static void runcache_init_once(void)
 void _swiotlb_runcache_init(void)
 {
 #ifdef SWIOTLB_MODEL_CHECK
-	_swiotlb_runcache_on = true; /* (a harness's memory, before its threads) */
+	/* (a harness's memory, before its threads); a harness of the paths
+	 * without caches builds with -DSWIOTLB_MODEL_RUN_CACHE=0 */
+#ifndef SWIOTLB_MODEL_RUN_CACHE
+#define SWIOTLB_MODEL_RUN_CACHE 1
+#endif
+	_swiotlb_runcache_on = SWIOTLB_MODEL_RUN_CACHE;
 #else
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 

@@ -78,7 +78,7 @@ void _swiotlb_log_fini(struct swiotlb_mem *mem)
  * first bounce for the device, as devcount.c's slow path does; a mutex
  * as tc_lock, around the real runcache.c _locked functions.  The run
  * caches are on (runcache.c: membarrier present); -DH_NO_RUN_CACHE
- * turns them off and gives no blocks (every count goes to the device's
+ * with -DSWIOTLB_MODEL_RUN_CACHE=0 turns them off and gives no blocks (every count goes to the device's
  * shards, the library's own fallback when a block cannot be allocated).  A thread's exit
  * (the key destructor) is H_THREAD_EXIT(), called by the harness. ---- */
 _Static_assert(sizeof(struct runcache_sum) == MODEL_RUNCACHE_SUM_BYTES,

@@ -59,7 +59,7 @@ table() {
 	set_readers|||pass|pass
 	unmap_aba|||pass|pass
 	wait_wake||--check-liveness|pass|pass
-	wait_caps|-DMODEL_RCU_NO_READER_FENCE -DH_NO_RUN_CACHE|--check-liveness|pass|pass
+	wait_caps|-DMODEL_RCU_NO_READER_FENCE -DH_NO_RUN_CACHE -DSWIOTLB_MODEL_RUN_CACHE=0|--check-liveness|pass|pass
 	cache_steal|||pass|slow:pass
 	cache_steal_nofence|-DMODEL_RUNCACHE_NO_FENCES||FAIL|FAIL
 	cache_wait||--check-liveness|pass|slow:pass
